@@ -1,0 +1,30 @@
+import { Context } from 'egg';
+import { Rules, validateInput } from '../lib/validation/rules';
+
+export default {
+  /** Validates with the declared rules and returns only the declared fields (see lib/validation). */
+  validateInput<R extends Rules>(this: Context, rules: R, input: unknown) {
+    return validateInput(this.app.validator as any, rules, input);
+  },
+
+  /** The contract's success body. */
+  ok(this: Context, data: unknown) {
+    this.status = 200;
+    this.body = { msg: 'ok', data };
+  },
+
+  /** The authenticated caller, set by the auth middleware. */
+  get me(): AuthenticatedUser {
+    const auth = (this as unknown as Context).state.auth as AuthenticatedUser | undefined;
+    if (!auth) throw new Error('ctx.me read on a route without the auth middleware');
+    return auth;
+  },
+};
+
+export interface AuthenticatedUser {
+  id: number;
+  uuid: string;
+  role: string;
+  nickname: string;
+  sid: string;
+}

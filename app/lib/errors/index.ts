@@ -1,0 +1,6 @@
+export { HttpError } from './HttpError';
+export { BusinessError } from './BusinessError';
+export { AuthError } from './AuthError';
+export { ValidationError } from './ValidationError';
+export { TooManyRequestsError } from './TooManyRequestsError';
+export { ServiceUnavailableError } from './ServiceUnavailableError';

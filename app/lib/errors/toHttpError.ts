@@ -1,0 +1,42 @@
+import { HttpError } from './HttpError';
+import { MSG } from '../messages';
+
+const UNAVAILABLE_NAMES = new Set([
+  // Sequelize
+  'SequelizeConnectionError', 'SequelizeConnectionRefusedError', 'SequelizeConnectionTimedOutError',
+  'SequelizeConnectionAcquireTimeoutError', 'SequelizeHostNotFoundError', 'SequelizeHostNotReachableError',
+  'SequelizeAccessDeniedError', 'SequelizeInvalidConnectionError',
+  // ioredis
+  'MaxRetriesPerRequestError',
+]);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST',
+  'SQLITE_BUSY', 'SQLITE_LOCKED', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK',
+]);
+
+function codeOf(err: any): string | undefined {
+  return err?.code ?? err?.parent?.code ?? err?.original?.code;
+}
+
+/** True when the error means "a dependency is down or busy", not "this request is wrong". */
+export function isUnavailable(err: any): boolean {
+  if (!err) return false;
+  if (UNAVAILABLE_NAMES.has(err.name)) return true;
+  const code = codeOf(err);
+  if (code && UNAVAILABLE_CODES.has(code)) return true;
+  const message = String(err.message || '');
+  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries/.test(message);
+}
+
+/** Maps any thrown value to the status and message the client sees. */
+export function toHttpError(err: any): HttpError {
+  if (err instanceof HttpError) return err;
+  if (isUnavailable(err)) return new HttpError(503, MSG.unavailable);
+  const status = Number(err?.status || err?.statusCode);
+  if (status === 413) return new HttpError(413, MSG.bodyTooLarge);
+  if (status >= 400 && status < 500) {
+    // koa-bodyparser: malformed JSON / form, or an unsupported charset.
+    return new HttpError(status === 415 ? 415 : 400, MSG.badBody);
+  }
+  return new HttpError(500, MSG.internal);
+}

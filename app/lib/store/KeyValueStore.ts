@@ -1,0 +1,15 @@
+/**
+ * Where sessions and throttle counters live. Two implementations: Redis (production profile) and a
+ * table in the application database (embedded profile). Callers never know which one is in use.
+ */
+export interface KeyValueStore {
+  get(key: string): Promise<string | null>;
+  /**
+   * `transaction` is the caller's database transaction, if any: the SQL store writes inside it (so the
+   * session commits or rolls back with the rows); Redis ignores it.
+   */
+  set(key: string, value: string, ttlSeconds: number, transaction?: unknown): Promise<void>;
+  del(key: string): Promise<void>;
+  /** Adds one to a counter whose window starts at its first hit; returns the count and the ms left. */
+  incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }>;
+}

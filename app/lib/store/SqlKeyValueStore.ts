@@ -1,0 +1,56 @@
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import { KeyValueStore } from './KeyValueStore';
+import { inTransaction } from '../transaction';
+
+/** The `kv_store` table (see its migration): the embedded profile's Redis, shared by all workers. */
+export class SqlKeyValueStore implements KeyValueStore {
+  private readonly upsertSql: string;
+
+  constructor(private readonly sequelize: Sequelize) {
+    this.upsertSql = sequelize.getDialect() === 'mysql'
+      ? 'INSERT INTO kv_store (`key`, value, expires_at) VALUES (?, ?, ?) ON DUPLICATE KEY UPDATE value = VALUES(value), expires_at = VALUES(expires_at)'
+      : 'INSERT INTO kv_store (`key`, value, expires_at) VALUES (?, ?, ?) ON CONFLICT(`key`) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at';
+  }
+
+  async get(key: string): Promise<string | null> {
+    const rows = await this.sequelize.query<{ value: string }>(
+      'SELECT value FROM kv_store WHERE `key` = ? AND (expires_at IS NULL OR expires_at > ?)',
+      { replacements: [ key, Date.now() ], type: QueryTypes.SELECT },
+    );
+    return rows.length ? rows[0].value : null;
+  }
+
+  async set(key: string, value: string, ttlSeconds: number, transaction?: unknown): Promise<void> {
+    await this.sequelize.query(this.upsertSql, {
+      replacements: [ key, value, Date.now() + ttlSeconds * 1000 ],
+      transaction: transaction as Transaction | undefined,
+    });
+    // Expired rows are swept now and then rather than by a timer in every worker.
+    if (Math.random() < 0.01) {
+      await this.sequelize.query('DELETE FROM kv_store WHERE expires_at < ?', {
+        replacements: [ Date.now() ],
+        transaction: transaction as Transaction | undefined,
+      });
+    }
+  }
+
+  async del(key: string): Promise<void> {
+    await this.sequelize.query('DELETE FROM kv_store WHERE `key` = ?', { replacements: [ key ] });
+  }
+
+  async incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }> {
+    return inTransaction(this.sequelize, async transaction => {
+      const now = Date.now();
+      const rows = await this.sequelize.query<{ value: string; expires_at: number | string }>(
+        'SELECT value, expires_at FROM kv_store WHERE `key` = ?' + (this.sequelize.getDialect() === 'mysql' ? ' FOR UPDATE' : ''),
+        { replacements: [ key ], type: QueryTypes.SELECT, transaction },
+      );
+      const current = rows[0];
+      const live = current && Number(current.expires_at) > now;
+      const count = live ? Number(current.value) + 1 : 1;
+      const expiresAt = live ? Number(current.expires_at) : now + windowSeconds * 1000;
+      await this.sequelize.query(this.upsertSql, { replacements: [ key, String(count), expiresAt ], transaction });
+      return { count, ttlMs: expiresAt - now };
+    });
+  }
+}

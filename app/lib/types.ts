@@ -1,0 +1,72 @@
+/** Attribute shapes of the four tables (see database/migrations). */
+export interface UserAttributes {
+  id: number;
+  uuid: string;
+  username: string;
+  password: string;
+  nickname: string;
+  avatar: string;
+  mobile: string | null;
+  email: string | null;
+  status: number;
+  last_login: Date | null;
+  last_login_ip: string | null;
+  register_time: Date | null;
+  register_ip: string | null;
+  is_deleted: number;
+  wechat_openid: string | null;
+  qq_openid: string | null;
+  weibo_uid: string | null;
+  role: string;
+  is_email_verified: number;
+  is_mobile_verified: number;
+  order: number;
+  create_time: Date | string;
+  update_time: Date;
+}
+
+export interface UserinfoAttributes {
+  id: number;
+  user_id: number;
+  gender: 'male' | 'female' | 'unknown';
+  birthday: string | null;
+  bio: string | null;
+  location: string | null;
+  website: string | null;
+  order: number;
+  create_time: Date | string;
+  update_time: Date;
+}
+
+export interface GoodfriendAttributes {
+  id: number;
+  user_id: number;
+  friend_id: number;
+  nickname: string;
+  friendlookme: number;
+  melookfriend: number;
+  ismystarfriend: number;
+  isblack: number;
+  status: number;
+  order: number;
+  create_time: Date | string;
+  update_time: Date;
+}
+
+export type ApplyStatus = 'pending' | 'refuse' | 'agree' | 'ignore';
+export const APPLY_STATUSES: readonly ApplyStatus[] = [ 'pending', 'refuse', 'agree', 'ignore' ];
+
+export interface GoodfriendapplyAttributes {
+  id: number;
+  user_id: number;
+  friend_id: number;
+  nickname: string;
+  friendlookme: number;
+  melookfriend: number;
+  ismystarfriend: number;
+  isblack: number;
+  status: ApplyStatus;
+  order: number;
+  create_time: Date | string;
+  update_time: Date;
+}

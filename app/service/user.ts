@@ -1,0 +1,69 @@
+import { Service } from 'egg';
+import { v4 as uuidv4 } from 'uuid';
+import { UniqueConstraintError } from 'sequelize';
+import { BusinessError } from '../lib/errors';
+import { MSG } from '../lib/messages';
+import { burnPasswordWork, hashPassword, verifyPassword } from '../lib/password';
+import { UserInstance } from '../model/user';
+
+export interface Credentials { username: string; password: string }
+
+/** The user's columns as the client receives them: everything but the password, plus the token. */
+function publicUser(user: UserInstance, token: string) {
+  const { password, ...columns } = user.get({ plain: true }) as any;
+  return { ...columns, token };
+}
+
+export default class UserService extends Service {
+  /** Creates user + user_info and a session in one transaction; a taken username is refused. */
+  async register({ username, password }: Credentials, ip: string) {
+    const { User, Userinfo } = this.ctx.model;
+    const passwordHash = await hashPassword(password);
+    try {
+      return await this.app.transaction(async transaction => {
+        if (await User.findOne({ where: { username }, attributes: [ 'id' ], transaction })) {
+          throw new BusinessError(MSG.usernameTaken);
+        }
+        const user = await User.create({
+          uuid: uuidv4(),
+          username,
+          password: passwordHash,
+          register_time: new Date(),
+          register_ip: ip || null,
+        }, { transaction });
+        await Userinfo.create({ user_id: user.id }, { transaction });
+        await user.reload({ transaction });
+        // The session is written before commit: if the store is down, no account is left behind.
+        const token = await this.service.token.issue(user, transaction);
+        return publicUser(user, token);
+      });
+    } catch (err) {
+      // Two registrations of one name at the same moment: the unique index decides.
+      if (err instanceof UniqueConstraintError) throw new BusinessError(MSG.usernameTaken);
+      throw err;
+    }
+  }
+
+  /** Checks the password (upgrading a legacy SHA-256 hash), records the login and opens a session. */
+  async login({ username, password }: Credentials, ip: string) {
+    const { User } = this.ctx.model;
+    const user = await User.findOne({ where: { username } });
+    if (!user || Number(user.status) !== 1 || Number(user.is_deleted) !== 0) {
+      // Same hashing work as a real check: unknown names cannot be told apart by timing.
+      await burnPasswordWork(password);
+      throw new BusinessError(MSG.accountMissingOrDisabled);
+    }
+    const check = await verifyPassword(password, user.password);
+    if (!check.ok) throw new BusinessError(MSG.wrongPassword);
+    const upgradedHash = check.needsRehash ? await hashPassword(password) : undefined;
+
+    return this.app.transaction(async transaction => {
+      user.last_login = new Date();
+      user.last_login_ip = ip || null;
+      if (upgradedHash) user.password = upgradedHash;
+      await user.save({ transaction, fields: upgradedHash ? [ 'last_login', 'last_login_ip', 'password' ] : [ 'last_login', 'last_login_ip' ] });
+      const token = await this.service.token.issue(user, transaction);
+      return publicUser(user, token);
+    });
+  }
+}

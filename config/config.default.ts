@@ -1,0 +1,114 @@
+import { EggAppConfig, EggAppInfo, PowerPartial } from 'egg';
+import * as path from 'path';
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { databaseFromEnv } = require('../database/config');
+
+/** The placeholder secret; production refuses to start while it is in use (see app.ts). */
+export const DEFAULT_JWT_SECRET = 'eggchat-dev-secret-change-me';
+
+function intFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  return value;
+}
+
+function redisFromEnv(url: string | undefined) {
+  if (!url) return undefined;
+  const parsed = new URL(url);
+  return {
+    client: {
+      host: parsed.hostname,
+      port: Number(parsed.port || 6379),
+      password: decodeURIComponent(parsed.password || ''),
+      db: Number(parsed.pathname.replace(/^\//, '') || 0),
+      // Fail fast while Redis is down instead of queueing requests forever.
+      connectTimeout: intFromEnv('REDIS_CONNECT_TIMEOUT_MS', 2000),
+      maxRetriesPerRequest: 1,
+      enableOfflineQueue: true,
+    },
+  };
+}
+
+export interface ChatConfig {
+  timezone: string;
+  sessionStore: 'redis' | 'sql';
+  autoMigrate: boolean;
+  tokenTtlSeconds: number;
+  singleSession: boolean;
+  defaultAvatar: string;
+  pageSize: { applyDefault: number; applyMax: number; friendDefault: number; friendMax: number };
+  searchLimit: number;
+}
+
+export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatConfig } => {
+  const config = {} as PowerPartial<EggAppConfig>;
+
+  config.keys = appInfo.name + '_' + (process.env.APP_KEYS || 'eggchat-cookie-keys');
+
+  config.middleware = [];
+
+  config.cluster = { listen: { port: intFromEnv('PORT', 7001), hostname: process.env.HOST || '0.0.0.0' } };
+
+  // A JSON API: no CSRF tokens, no HTML error pages.
+  config.security = { csrf: { enable: false } };
+  config.bodyParser = {
+    jsonLimit: process.env.BODY_LIMIT || '1mb',
+    formLimit: process.env.BODY_LIMIT || '1mb',
+    textLimit: '64kb',
+    enableTypes: [ 'json', 'form' ],
+    queryString: { arrayLimit: 20, depth: 3, parameterLimit: 100 },
+  };
+  config.onerror = {
+    accepts: () => 'json',
+  };
+
+  config.logger = {
+    dir: path.join(appInfo.baseDir, 'logs'),
+  };
+  config.customLogger = {};
+
+  config.sequelize = {
+    ...databaseFromEnv(),
+    // Column names are snake_case with create_time/update_time, as in the original schema.
+    define: {
+      freezeTableName: true,
+      underscored: false,
+      timestamps: true,
+      createdAt: 'create_time',
+      updatedAt: 'update_time',
+      charset: 'utf8mb4',
+      collate: 'utf8mb4_unicode_ci',
+    },
+  } as any;
+
+  config.redis = redisFromEnv(process.env.REDIS_URL) as any;
+
+  config.jwt = {
+    secret: process.env.JWT_SECRET || DEFAULT_JWT_SECRET,
+    enable: false,
+  } as any;
+
+  const chat: ChatConfig = {
+    /** Time zone of `create_time` strings in responses. */
+    timezone: process.env.DB_TIMEZONE || '+08:00',
+    /** Where sessions live: Redis in the production profile, the database otherwise. */
+    sessionStore: process.env.REDIS_URL ? 'redis' : 'sql',
+    /** Apply pending migrations when the server starts (default: embedded profile only). */
+    autoMigrate: process.env.DB_AUTO_MIGRATE ? process.env.DB_AUTO_MIGRATE === '1' : !process.env.DATABASE_URL,
+    tokenTtlSeconds: intFromEnv('TOKEN_TTL_SECONDS', 30 * 24 * 3600),
+    /** One active session per user, as in the original: a new login replaces the previous token. */
+    singleSession: process.env.SINGLE_SESSION !== '0',
+    defaultAvatar: 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png',
+    pageSize: {
+      applyDefault: 10,
+      applyMax: intFromEnv('APPLY_PAGE_MAX', 100),
+      friendDefault: 2000,
+      friendMax: intFromEnv('FRIEND_PAGE_MAX', 5000),
+    },
+    searchLimit: 50,
+  };
+
+  return { ...config, chat };
+};

@@ -1,0 +1,18 @@
+import { EggPlugin } from 'egg';
+
+const plugin: EggPlugin = {
+  sequelize: { enable: true, package: 'egg-sequelize' },
+  jwt: { enable: true, package: 'egg-jwt' },
+  validate: { enable: true, package: 'egg-validate' },
+  // Redis only in the production profile (REDIS_URL); the embedded profile keeps sessions in the database.
+  redis: { enable: !!process.env.REDIS_URL, package: 'egg-redis' },
+  // Not used by a token API.
+  session: false,
+  view: false,
+  i18n: false,
+  watcher: false,
+  static: false,
+  development: process.env.EGG_SERVER_ENV !== 'prod' && process.env.NODE_ENV !== 'production',
+};
+
+export default plugin;

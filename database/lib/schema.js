@@ -1,0 +1,49 @@
+'use strict';
+// Helpers shared by the migrations. They make every migration safe to run on a database that the
+// original course's migrations already created (tables present, indexes maybe missing).
+
+async function tableExists(queryInterface, table) {
+  const tables = await queryInterface.showAllTables();
+  return tables
+    .map(t => (typeof t === 'string' ? t : t.tableName || t.name))
+    .some(name => String(name).toLowerCase() === table.toLowerCase());
+}
+
+async function ensureIndex(queryInterface, table, fields, options) {
+  const existing = await queryInterface.showIndex(table);
+  const wanted = fields.join(',');
+  const present = existing.some(index => {
+    if (index.name === options.name) return true;
+    const columns = (index.fields || []).map(f => f.attribute || f.name).join(',');
+    return columns === wanted && (!options.unique || index.unique);
+  });
+  if (!present) await queryInterface.addIndex(table, fields, options);
+}
+
+async function createTableUnlessExists(queryInterface, table, columns) {
+  if (await tableExists(queryInterface, table)) return false;
+  const options = queryInterface.sequelize.getDialect() === 'mysql'
+    ? { charset: 'utf8mb4', collate: 'utf8mb4_unicode_ci', engine: 'InnoDB' }
+    : {};
+  await queryInterface.createTable(table, columns, options);
+  return true;
+}
+
+function isSqlite(queryInterface) {
+  return queryInterface.sequelize.getDialect() === 'sqlite';
+}
+
+/** Case-insensitive text on both databases, like MySQL's default collation (SQLite: NOCASE). */
+function caseInsensitiveString(queryInterface, Sequelize, length) {
+  return isSqlite(queryInterface) ? `VARCHAR(${length}) COLLATE NOCASE` : Sequelize.STRING(length);
+}
+
+function timestamps(Sequelize) {
+  return {
+    order: { type: Sequelize.INTEGER, allowNull: true, defaultValue: 50 },
+    create_time: { type: Sequelize.DATE, allowNull: true },
+    update_time: { type: Sequelize.DATE, allowNull: true },
+  };
+}
+
+module.exports = { tableExists, ensureIndex, createTableUnlessExists, caseInsensitiveString, timestamps, isSqlite };

@@ -1,0 +1,50 @@
+import { MockApplication as Application } from 'egg-mock';
+import * as assert from 'assert';
+
+export const PASSWORD = 'secret123';
+
+let counter = 0;
+/** A fresh valid username per call (letters/digits/underscore, 4–20). */
+export function uniqueName(prefix = 'user'): string {
+  counter += 1;
+  return `${prefix}_${process.pid % 1000}_${counter}`.slice(0, 20);
+}
+
+export interface TestUser { id: number; username: string; token: string; uuid: string; nickname: string }
+
+/** Registers through the real endpoint and returns the new account with its token. */
+export async function registerUser(app: Application, username = uniqueName(), password = PASSWORD): Promise<TestUser> {
+  const res = await app.httpRequest().post('/api/regChat').type('form').send({ username, password });
+  assert.strictEqual(res.status, 200, JSON.stringify(res.body));
+  const { id, token, uuid, nickname } = res.body.data;
+  return { id, username, token, uuid, nickname };
+}
+
+export async function login(app: Application, username: string, password = PASSWORD) {
+  return app.httpRequest().post('/api/loginChat').type('form').send({ username, password });
+}
+
+export function post(app: Application, path: string, token?: string) {
+  const req = app.httpRequest().post(path);
+  return token ? req.set('token', token) : req;
+}
+
+export function get(app: Application, path: string, token?: string) {
+  const req = app.httpRequest().get(path);
+  return token ? req.set('token', token) : req;
+}
+
+/** Asserts the contract's failure shape and returns the message. */
+export function assertFail(res: { status: number; body: any }, status: number, message?: string): string {
+  assert.strictEqual(res.status, status, `expected ${status}, got ${res.status}: ${JSON.stringify(res.body)}`);
+  assert.strictEqual(res.body.msg, 'fail');
+  assert.strictEqual(typeof res.body.data, 'string');
+  if (message !== undefined) assert.strictEqual(res.body.data, message);
+  return res.body.data;
+}
+
+export function assertOk(res: { status: number; body: any }): any {
+  assert.strictEqual(res.status, 200, `expected 200, got ${res.status}: ${JSON.stringify(res.body)}`);
+  assert.strictEqual(res.body.msg, 'ok');
+  return res.body.data;
+}
