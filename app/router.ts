@@ -5,6 +5,8 @@ export default (app: Application) => {
   const auth = middleware.auth();
   const { search, apply, goodfriend } = controller.chat;
 
+  router.get('/api/health', controller.health.show);
+
   // Accounts
   router.post('/api/regChat', controller.user.register);
   router.post('/api/loginChat', controller.user.login);

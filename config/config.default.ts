@@ -26,7 +26,9 @@ function redisFromEnv(url: string | undefined) {
       // Fail fast while Redis is down instead of queueing requests forever.
       connectTimeout: intFromEnv('REDIS_CONNECT_TIMEOUT_MS', 2000),
       maxRetriesPerRequest: 1,
-      enableOfflineQueue: true,
+      // While Redis is down a command fails at once (503) instead of waiting in a queue.
+      enableOfflineQueue: false,
+      commandTimeout: intFromEnv('REDIS_COMMAND_TIMEOUT_MS', 1000),
     },
   };
 }
@@ -40,7 +42,10 @@ export interface ChatConfig {
   defaultAvatar: string;
   pageSize: { applyDefault: number; applyMax: number; friendDefault: number; friendMax: number };
   searchLimit: number;
+  throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser', ThrottleRule>;
 }
+
+export interface ThrottleRule { limit: number; windowSeconds: number }
 
 export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatConfig } => {
   const config = {} as PowerPartial<EggAppConfig>;
@@ -108,6 +113,13 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       friendMax: intFromEnv('FRIEND_PAGE_MAX', 5000),
     },
     searchLimit: 50,
+    // Every limit can be raised from the environment (a load test, a campus behind one NAT).
+    throttle: {
+      loginFailPerAccount: { limit: intFromEnv('LOGIN_FAIL_LIMIT_ACCOUNT', 10), windowSeconds: intFromEnv('LOGIN_FAIL_WINDOW_SECONDS', 900) },
+      loginFailPerIp: { limit: intFromEnv('LOGIN_FAIL_LIMIT_IP', 50), windowSeconds: intFromEnv('LOGIN_FAIL_WINDOW_SECONDS', 900) },
+      registerPerIp: { limit: intFromEnv('REGISTER_LIMIT_IP', 20), windowSeconds: 3600 },
+      applyPerUser: { limit: intFromEnv('APPLY_LIMIT_DAILY', 100), windowSeconds: 86400 },
+    },
   };
 
   return { ...config, chat };

@@ -2,8 +2,13 @@ import { EggAppConfig, PowerPartial } from 'egg';
 
 export default () => {
   const config: PowerPartial<EggAppConfig> = {};
-  // Tests start from an empty schema on either profile: always apply the migrations.
-  (config as any).chat = { autoMigrate: process.env.DB_AUTO_MIGRATE !== '0' };
+  const generous = { limit: 1_000_000, windowSeconds: 3600 };
+  (config as any).chat = {
+    // Tests start from an empty schema on either profile: always apply the migrations.
+    autoMigrate: process.env.DB_AUTO_MIGRATE !== '0',
+    // The suite registers hundreds of users from 127.0.0.1; throttle tests lower these with mm().
+    throttle: { loginFailPerAccount: generous, loginFailPerIp: generous, registerPerIp: generous, applyPerUser: generous },
+  };
   config.logger = { consoleLevel: 'NONE' } as any;
   return config;
 };

@@ -33,9 +33,11 @@ function databaseFromEnv(env = process.env) {
       logging: false,
     };
   }
+  const testing = env.EGG_SERVER_ENV === 'unittest' || env.NODE_ENV === 'test';
+  // Each test process gets its own file, created from the migrations: runs never share state.
   const storage = env.SQLITE_FILE
     ? path.resolve(env.SQLITE_FILE)
-    : path.join(__dirname, '..', 'data', (env.EGG_SERVER_ENV === 'unittest' || env.NODE_ENV === 'test') ? 'unittest.sqlite' : 'eggchat.sqlite');
+    : path.join(__dirname, '..', 'data', testing ? `unittest-${process.pid}.sqlite` : 'eggchat.sqlite');
   return {
     dialect: 'sqlite',
     storage,

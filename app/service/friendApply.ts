@@ -4,12 +4,15 @@ import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { ApplyStatus } from '../lib/types';
 import { AuthenticatedUser } from '../extend/context';
+import { ThrottleRule } from '../../config/config.default';
 
 export default class FriendApplyService extends Service {
   /** My application to `friendId`, refused (in the contract's order) when it makes no sense. */
   async apply(me: AuthenticatedUser, friendId: number, nickname: string): Promise<void> {
     if (friendId === me.id) throw new BusinessError(MSG.applySelf);
     const { User, Goodfriend, Goodfriendapply } = this.ctx.model;
+    const daily: [ string, ThrottleRule ] = [ `apply:user:${me.id}`, this.config.chat.throttle.applyPerUser ];
+    await this.service.throttle.assertUnder(daily);
     await this.app.transaction(async transaction => {
       // Serialises my own applications (MySQL row lock; SQLite transactions are already serial), so
       // two identical requests at the same moment cannot both pass the duplicate check below.
@@ -24,6 +27,7 @@ export default class FriendApplyService extends Service {
       if (pending) throw new BusinessError(MSG.applyDuplicate);
       await Goodfriendapply.create({ user_id: me.id, friend_id: friendId, nickname }, { transaction });
     });
+    await this.service.throttle.hit(daily);
   }
 
   /** Applications sent to me, all statuses, newest first, plus my pending count over all pages. */

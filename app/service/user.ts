@@ -5,6 +5,7 @@ import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { burnPasswordWork, hashPassword, verifyPassword } from '../lib/password';
 import { UserInstance } from '../model/user';
+import { ThrottleRule } from '../../config/config.default';
 
 export interface Credentials { username: string; password: string }
 
@@ -18,9 +19,11 @@ export default class UserService extends Service {
   /** Creates user + user_info and a session in one transaction; a taken username is refused. */
   async register({ username, password }: Credentials, ip: string) {
     const { User, Userinfo } = this.ctx.model;
+    const perIp: [ string, ThrottleRule ] = [ `register:ip:${ip}`, this.config.chat.throttle.registerPerIp ];
+    await this.service.throttle.assertUnder(perIp);
     const passwordHash = await hashPassword(password);
     try {
-      return await this.app.transaction(async transaction => {
+      const registered = await this.app.transaction(async transaction => {
         if (await User.findOne({ where: { username }, attributes: [ 'id' ], transaction })) {
           throw new BusinessError(MSG.usernameTaken);
         }
@@ -37,6 +40,8 @@ export default class UserService extends Service {
         const token = await this.service.token.issue(user, transaction);
         return publicUser(user, token);
       });
+      await this.service.throttle.hit(perIp);
+      return registered;
     } catch (err) {
       // Two registrations of one name at the same moment: the unique index decides.
       if (err instanceof UniqueConstraintError) throw new BusinessError(MSG.usernameTaken);
@@ -47,14 +52,24 @@ export default class UserService extends Service {
   /** Checks the password (upgrading a legacy SHA-256 hash), records the login and opens a session. */
   async login({ username, password }: Credentials, ip: string) {
     const { User } = this.ctx.model;
+    const { loginFailPerAccount, loginFailPerIp } = this.config.chat.throttle;
+    const accountKey = `login:user:${username.toLowerCase()}`;
+    const counters: Array<[ string, ThrottleRule ]> = [[ accountKey, loginFailPerAccount ], [ `login:ip:${ip}`, loginFailPerIp ]];
+    await this.service.throttle.assertUnder(...counters);
+
     const user = await User.findOne({ where: { username } });
     if (!user || Number(user.status) !== 1 || Number(user.is_deleted) !== 0) {
       // Same hashing work as a real check: unknown names cannot be told apart by timing.
       await burnPasswordWork(password);
+      await this.service.throttle.hit(...counters);
       throw new BusinessError(MSG.accountMissingOrDisabled);
     }
     const check = await verifyPassword(password, user.password);
-    if (!check.ok) throw new BusinessError(MSG.wrongPassword);
+    if (!check.ok) {
+      await this.service.throttle.hit(...counters);
+      throw new BusinessError(MSG.wrongPassword);
+    }
+    await this.service.throttle.clear(accountKey);
     const upgradedHash = check.needsRehash ? await hashPassword(password) : undefined;
 
     return this.app.transaction(async transaction => {

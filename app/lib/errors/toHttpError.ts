@@ -25,7 +25,7 @@ export function isUnavailable(err: any): boolean {
   const code = codeOf(err);
   if (code && UNAVAILABLE_CODES.has(code)) return true;
   const message = String(err.message || '');
-  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries/.test(message);
+  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|Command timed out|Connection in subscriber mode/.test(message);
 }
 
 /** Maps any thrown value to the status and message the client sees. */

@@ -12,4 +12,6 @@ export interface KeyValueStore {
   del(key: string): Promise<void>;
   /** Adds one to a counter whose window starts at its first hit; returns the count and the ms left. */
   incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }>;
+  /** Reads a counter made by incr without changing it; null when absent or expired. */
+  peek(key: string): Promise<{ count: number; ttlMs: number } | null>;
 }

@@ -21,6 +21,11 @@ export class RedisKeyValueStore implements KeyValueStore {
     await this.redis.del(key);
   }
 
+  async peek(key: string): Promise<{ count: number; ttlMs: number } | null> {
+    const [[ , value ], [ , ttlMs ]] = await this.redis.multi().get(key).pttl(key).exec() as Array<[Error | null, any]>;
+    return value === null ? null : { count: Number(value), ttlMs: Math.max(0, Number(ttlMs)) };
+  }
+
   async incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }> {
     const [ count, ttlMs ] = await this.redis.eval(INCR_WITH_WINDOW, 1, key, windowSeconds * 1000) as [number, number];
     return { count, ttlMs };

@@ -38,6 +38,15 @@ export class SqlKeyValueStore implements KeyValueStore {
     await this.sequelize.query('DELETE FROM kv_store WHERE `key` = ?', { replacements: [ key ] });
   }
 
+  async peek(key: string): Promise<{ count: number; ttlMs: number } | null> {
+    const now = Date.now();
+    const rows = await this.sequelize.query<{ value: string; expires_at: number | string }>(
+      'SELECT value, expires_at FROM kv_store WHERE `key` = ? AND expires_at > ?',
+      { replacements: [ key, now ], type: QueryTypes.SELECT },
+    );
+    return rows.length ? { count: Number(rows[0].value), ttlMs: Number(rows[0].expires_at) - now } : null;
+  }
+
   async incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }> {
     return inTransaction(this.sequelize, async transaction => {
       const now = Date.now();
