@@ -50,7 +50,7 @@ function checkText(rule: TextRule, value: unknown): string | undefined {
     return rule.min > 0 ? `${rule.label} 的长度 必须 在 ${rule.min} 和 ${rule.max} 之间` : `${rule.label} 的长度 不能超过 ${rule.max}`;
   }
   if (CONTROL_CHARACTERS.test(value)) return `${rule.label} 不能包含控制字符`;
-  if (/[\ud800-\udfff]/u.test(value)) return `${rule.label} 不是合法的 UTF-8 文本`;
+  if (/[\ud800-\udfff\ufffd]/u.test(value)) return `${rule.label} 不是合法的 UTF-8 文本`;
   if (rule.pattern && !rule.pattern.test(value)) return `${rule.label} ${rule.patternHint}`;
   return undefined;
 }
