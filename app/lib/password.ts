@@ -8,6 +8,16 @@ const P = 1;
 const KEY_LENGTH = 64;
 const SALT_BYTES = 16;
 const LEGACY_SHA256 = /^[0-9a-f]{64}$/i;
+// A stored scrypt string we are willing to evaluate: small decimal parameters, non-empty base64 salt and key.
+const SCRYPT_STORED = /^scrypt\$(\d{1,10})\$(\d{1,3})\$(\d{1,3})\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
+const MIN_KEY_BYTES = 16;
+const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
+
+/** Parameters node's scrypt accepts and that cannot exhaust memory (N a power of two ≥ 2). */
+function saneParams(n: number, r: number, p: number): boolean {
+  return n >= 2 && Number.isSafeInteger(n) && (n & (n - 1)) === 0 && r >= 1 && p >= 1 && p <= 16 &&
+    128 * n * r <= MAX_SCRYPT_MEMORY;
+}
 
 function scrypt(password: string, salt: Buffer, n: number, r: number, p: number, keyLength: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -36,16 +46,18 @@ export async function verifyPassword(password: string, stored: string): Promise<
     await burnPasswordWork(password);
     return { ok: timingSafeEqual(candidate, Buffer.from(stored, 'hex')), needsRehash: true };
   }
-  const parts = stored.split('$');
-  if (parts.length !== 6 || parts[0] !== 'scrypt') {
+  const match = SCRYPT_STORED.exec(stored);
+  const [ n, r, p ] = match ? [ Number(match[1]), Number(match[2]), Number(match[3]) ] : [ 0, 0, 0 ];
+  const expected = match ? Buffer.from(match[5], 'base64') : Buffer.alloc(0);
+  // Garbage never verifies: an empty (or tiny) key would otherwise match any password, and bad
+  // parameters would make scrypt throw.
+  if (!match || !saneParams(n, r, p) || expected.length < MIN_KEY_BYTES) {
     await burnPasswordWork(password);
     return { ok: false, needsRehash: false };
   }
-  const [ , n, r, p, saltB64, keyB64 ] = parts;
-  const expected = Buffer.from(keyB64, 'base64');
-  const key = await scrypt(password, Buffer.from(saltB64, 'base64'), Number(n), Number(r), Number(p), expected.length);
+  const key = await scrypt(password, Buffer.from(match[4], 'base64'), n, r, p, expected.length);
   const ok = key.length === expected.length && timingSafeEqual(key, expected);
-  return { ok, needsRehash: ok && (Number(n) < N || Number(r) !== R || Number(p) !== P) };
+  return { ok, needsRehash: ok && (n < N || r !== R || p !== P) };
 }
 
 const DUMMY_SALT = randomBytes(SALT_BYTES);

@@ -38,6 +38,25 @@ function caseInsensitiveString(queryInterface, Sequelize, length) {
   return isSqlite(queryInterface) ? `VARCHAR(${length}) COLLATE NOCASE` : Sequelize.STRING(length);
 }
 
+/**
+ * ENUM on MySQL; on SQLite (where ENUM is plain TEXT) the same values are enforced by a CHECK.
+ */
+function enumColumn(queryInterface, Sequelize, column, values) {
+  if (!isSqlite(queryInterface)) return Sequelize.ENUM(...values);
+  return `TEXT CHECK (\`${column}\` IN (${values.map(v => `'${v}'`).join(', ')}))`;
+}
+
+/**
+ * Keeps the oldest of rows that share `columns`, so a unique index can be added to a table written by
+ * the original system (its race could store the same friendship twice).
+ */
+async function deleteDuplicates(queryInterface, table, columns) {
+  const list = columns.map(c => `\`${c}\``).join(', ');
+  await queryInterface.sequelize.query(
+    `DELETE FROM \`${table}\` WHERE id NOT IN (SELECT keep_id FROM (SELECT MIN(id) AS keep_id FROM \`${table}\` GROUP BY ${list}) AS keep_rows)`,
+  );
+}
+
 function timestamps(Sequelize) {
   return {
     order: { type: Sequelize.INTEGER, allowNull: true, defaultValue: 50 },
@@ -46,4 +65,4 @@ function timestamps(Sequelize) {
   };
 }
 
-module.exports = { tableExists, ensureIndex, createTableUnlessExists, caseInsensitiveString, timestamps, isSqlite };
+module.exports = { tableExists, ensureIndex, createTableUnlessExists, caseInsensitiveString, enumColumn, deleteDuplicates, timestamps, isSqlite };

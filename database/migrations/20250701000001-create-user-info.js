@@ -1,9 +1,9 @@
 'use strict';
-const { createTableUnlessExists, ensureIndex, timestamps } = require('../lib/schema');
+const { createTableUnlessExists, ensureIndex, enumColumn, timestamps } = require('../lib/schema');
 
 module.exports = {
   async up(queryInterface, Sequelize) {
-    const { INTEGER, STRING, DATEONLY, ENUM } = Sequelize;
+    const { INTEGER, STRING, DATEONLY } = Sequelize;
     await createTableUnlessExists(queryInterface, 'user_info', {
       id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
       user_id: {
@@ -13,7 +13,7 @@ module.exports = {
         onDelete: 'CASCADE',
         onUpdate: 'CASCADE',
       },
-      gender: { type: ENUM('male', 'female', 'unknown'), allowNull: false, defaultValue: 'unknown' },
+      gender: { type: enumColumn(queryInterface, Sequelize, 'gender', [ 'male', 'female', 'unknown' ]), allowNull: false, defaultValue: 'unknown' },
       birthday: { type: DATEONLY, allowNull: true },
       bio: { type: STRING(200), allowNull: true },
       location: { type: STRING(100), allowNull: true },

@@ -1,11 +1,11 @@
 'use strict';
-const { createTableUnlessExists, ensureIndex, timestamps } = require('../lib/schema');
+const { createTableUnlessExists, ensureIndex, deleteDuplicates, timestamps } = require('../lib/schema');
 
 module.exports = {
   async up(queryInterface, Sequelize) {
     const { INTEGER, STRING, TINYINT } = Sequelize;
     const userRef = { model: 'user', key: 'id' };
-    await createTableUnlessExists(queryInterface, 'goodfriend', {
+    const created = await createTableUnlessExists(queryInterface, 'goodfriend', {
       id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
       user_id: { type: INTEGER.UNSIGNED, allowNull: false, references: userRef, onDelete: 'CASCADE', onUpdate: 'CASCADE', comment: 'owner' },
       friend_id: { type: INTEGER.UNSIGNED, allowNull: false, references: userRef, onDelete: 'CASCADE', onUpdate: 'CASCADE' },
@@ -18,6 +18,7 @@ module.exports = {
       ...timestamps(Sequelize),
     });
     // One row per direction, never two: concurrent agrees rely on this constraint.
+    if (!created) await deleteDuplicates(queryInterface, 'goodfriend', [ 'user_id', 'friend_id' ]);
     await ensureIndex(queryInterface, 'goodfriend', [ 'user_id', 'friend_id' ], { name: 'goodfriend_user_friend_unique', unique: true });
     await ensureIndex(queryInterface, 'goodfriend', [ 'friend_id' ], { name: 'goodfriend_friend_id' });
   },

@@ -1,9 +1,9 @@
 'use strict';
-const { createTableUnlessExists, ensureIndex, timestamps } = require('../lib/schema');
+const { createTableUnlessExists, ensureIndex, enumColumn, timestamps } = require('../lib/schema');
 
 module.exports = {
   async up(queryInterface, Sequelize) {
-    const { INTEGER, STRING, TINYINT, ENUM } = Sequelize;
+    const { INTEGER, STRING, TINYINT } = Sequelize;
     const userRef = { model: 'user', key: 'id' };
     await createTableUnlessExists(queryInterface, 'goodfriendapply', {
       id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
@@ -14,7 +14,7 @@ module.exports = {
       melookfriend: { type: TINYINT, allowNull: false, defaultValue: 1 },
       ismystarfriend: { type: TINYINT, allowNull: false, defaultValue: 0 },
       isblack: { type: TINYINT, allowNull: false, defaultValue: 0 },
-      status: { type: ENUM('pending', 'refuse', 'agree', 'ignore'), allowNull: false, defaultValue: 'pending' },
+      status: { type: enumColumn(queryInterface, Sequelize, 'status', [ 'pending', 'refuse', 'agree', 'ignore' ]), allowNull: false, defaultValue: 'pending' },
       ...timestamps(Sequelize),
     });
     // "Applications sent to me, newest first" and "my pending count".

@@ -1,0 +1,464 @@
+import * as assert from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { app } from 'egg-mock/bootstrap';
+import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
+import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
+
+const MIGRATE_DB = 'eggchat_migrate_test';
+const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store' ];
+const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
+
+/** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
+interface ColumnSpec { kind: 'id' | 'ref' | 'string' | 'char' | 'tinyint' | 'int' | 'bigint' | 'date' | 'dateonly' | 'enum'; length?: number; nullable?: boolean; default?: string; values?: string[] }
+
+const TIMESTAMPS: Record<string, ColumnSpec> = {
+  order: { kind: 'int', nullable: true, default: '50' },
+  create_time: { kind: 'date', nullable: true },
+  update_time: { kind: 'date', nullable: true },
+};
+
+const SPEC: Record<string, Record<string, ColumnSpec>> = {
+  user: {
+    id: { kind: 'id' },
+    uuid: { kind: 'char', length: 36, nullable: false },
+    username: { kind: 'string', length: 50, nullable: false },
+    password: { kind: 'string', length: 255, nullable: false },
+    nickname: { kind: 'string', length: 50, default: '' },
+    avatar: { kind: 'string', length: 1000, default: AVATAR },
+    mobile: { kind: 'string', length: 20, nullable: true },
+    email: { kind: 'string', length: 100, nullable: true },
+    status: { kind: 'tinyint', default: '1' },
+    last_login: { kind: 'date', nullable: true },
+    last_login_ip: { kind: 'string', nullable: true },
+    register_time: { kind: 'date', nullable: true },
+    register_ip: { kind: 'string', nullable: true },
+    is_deleted: { kind: 'tinyint', default: '0' },
+    wechat_openid: { kind: 'string', nullable: true },
+    qq_openid: { kind: 'string', nullable: true },
+    weibo_uid: { kind: 'string', length: 128, nullable: true },
+    role: { kind: 'string', length: 20, default: 'user' },
+    is_email_verified: { kind: 'tinyint', default: '0' },
+    is_mobile_verified: { kind: 'tinyint', default: '0' },
+    ...TIMESTAMPS,
+  },
+  user_info: {
+    id: { kind: 'id' },
+    user_id: { kind: 'ref', nullable: false },
+    gender: { kind: 'enum', values: [ 'male', 'female', 'unknown' ], default: 'unknown' },
+    birthday: { kind: 'dateonly', nullable: true },
+    bio: { kind: 'string', length: 200, nullable: true },
+    location: { kind: 'string', length: 100, nullable: true },
+    website: { kind: 'string', length: 255, nullable: true },
+    ...TIMESTAMPS,
+  },
+  goodfriend: {
+    id: { kind: 'id' },
+    user_id: { kind: 'ref', nullable: false },
+    friend_id: { kind: 'ref', nullable: false },
+    nickname: { kind: 'string', length: 50, default: '' },
+    friendlookme: { kind: 'tinyint', default: '1' },
+    melookfriend: { kind: 'tinyint', default: '1' },
+    ismystarfriend: { kind: 'tinyint', default: '0' },
+    isblack: { kind: 'tinyint', default: '0' },
+    status: { kind: 'tinyint', default: '1' },
+    ...TIMESTAMPS,
+  },
+  goodfriendapply: {
+    id: { kind: 'id' },
+    user_id: { kind: 'ref', nullable: false },
+    friend_id: { kind: 'ref', nullable: false },
+    nickname: { kind: 'string', length: 50, default: '' },
+    friendlookme: { kind: 'tinyint', default: '1' },
+    melookfriend: { kind: 'tinyint', default: '1' },
+    ismystarfriend: { kind: 'tinyint', default: '0' },
+    isblack: { kind: 'tinyint', default: '0' },
+    status: { kind: 'enum', values: [ 'pending', 'refuse', 'agree', 'ignore' ], default: 'pending' },
+    ...TIMESTAMPS,
+  },
+  kv_store: {
+    key: { kind: 'string', length: 191, nullable: false },
+    value: { kind: 'string', length: 1000, nullable: false },
+    expires_at: { kind: 'bigint', nullable: true },
+  },
+};
+
+function migrationFiles(): string[] {
+  return fs.readdirSync(MIGRATIONS_DIR).filter(file => file.endsWith('.js')).sort();
+}
+
+function isMysql(): boolean {
+  return app.model.getDialect() === 'mysql';
+}
+
+let sqliteFiles = 0;
+let currentSqliteFile: string | undefined;
+
+/** An empty database of the current profile, reached through its own Sequelize instance. */
+async function freshDatabase(): Promise<Sequelize> {
+  if (isMysql()) {
+    await app.model.query(`DROP DATABASE IF EXISTS \`${MIGRATE_DB}\``);
+    await app.model.query(`CREATE DATABASE \`${MIGRATE_DB}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    const { host, port, username, password, timezone, dialectOptions } = app.config.sequelize as any;
+    return new Sequelize(MIGRATE_DB, username, password, {
+      dialect: 'mysql', host, port, timezone, dialectOptions, logging: false, pool: { max: 3, min: 0 },
+    });
+  }
+  sqliteFiles += 1;
+  currentSqliteFile = path.join(os.tmpdir(), `eggchat-migrate-${process.pid}-${Date.now()}-${sqliteFiles}.sqlite`);
+  return new Sequelize({ dialect: 'sqlite', storage: currentSqliteFile, logging: false });
+}
+
+async function dropDatabase(db: Sequelize | undefined): Promise<void> {
+  if (db) await db.close();
+  if (isMysql()) {
+    await app.model.query(`DROP DATABASE IF EXISTS \`${MIGRATE_DB}\``);
+  } else if (currentSqliteFile) {
+    for (const suffix of [ '', '-wal', '-shm', '-journal' ]) fs.rmSync(currentSqliteFile + suffix, { force: true });
+    currentSqliteFile = undefined;
+  }
+}
+
+async function tableNames(db: Sequelize): Promise<string[]> {
+  const tables = await db.getQueryInterface().showAllTables() as unknown[];
+  return tables.map((t: any) => String(typeof t === 'string' ? t : t.tableName || t.name)).sort();
+}
+
+interface IndexInfo { name: string; unique: boolean; primary: boolean; fields: string[] }
+
+async function indexes(db: Sequelize, table: string): Promise<IndexInfo[]> {
+  const list = await db.getQueryInterface().showIndex(table) as any[];
+  return list.map(index => ({
+    name: index.name,
+    unique: !!index.unique,
+    primary: !!index.primary || index.name === 'PRIMARY',
+    fields: (index.fields || []).map((f: any) => f.attribute || f.name),
+  }));
+}
+
+async function uniqueIndexesOn(db: Sequelize, table: string, fields: string[]): Promise<IndexInfo[]> {
+  return (await indexes(db, table)).filter(index => index.unique && !index.primary && index.fields.join(',') === fields.join(','));
+}
+
+async function metaNames(db: Sequelize): Promise<string[]> {
+  const rows = await db.query<{ name: string }>('SELECT name FROM SequelizeMeta ORDER BY name', { type: QueryTypes.SELECT });
+  return rows.map(row => row.name);
+}
+
+let uuidCounter = 0;
+function userRow(username: string, extra: Record<string, unknown> = {}) {
+  uuidCounter += 1;
+  const now = new Date();
+  return {
+    uuid: `00000000-0000-4000-8000-${String(uuidCounter).padStart(12, '0')}`,
+    username,
+    password: 'x'.repeat(64),
+    create_time: now,
+    update_time: now,
+    ...extra,
+  };
+}
+
+async function insertUser(db: Sequelize, username: string, extra: Record<string, unknown> = {}): Promise<number> {
+  await db.getQueryInterface().bulkInsert('user', [ userRow(username, extra) ]);
+  const rows = await db.query<{ id: number }>('SELECT id FROM `user` WHERE username = ?', { replacements: [ username ], type: QueryTypes.SELECT });
+  assert.strictEqual(rows.length, 1);
+  return Number(rows[0].id);
+}
+
+async function rejectsAsDuplicate(work: Promise<unknown>, what: string) {
+  await assert.rejects(work, (err: any) => {
+    assert.ok(err instanceof UniqueConstraintError, `${what}: expected UniqueConstraintError, got ${err?.name}: ${err?.message}`);
+    return true;
+  });
+}
+
+/** Compares a described column with the contract, dialect differences aside. */
+function checkColumn(table: string, name: string, described: any, spec: ColumnSpec) {
+  const where = `${table}.${name} (${described.type})`;
+  const type = String(described.type).toUpperCase();
+  const mysql = isMysql();
+  switch (spec.kind) {
+    case 'id':
+      assert.ok(described.primaryKey, `${where} is the primary key`);
+      assert.match(type, /^INT/, where);
+      if (mysql) {
+        assert.match(type, /UNSIGNED/, `${where} unsigned`);
+        assert.strictEqual(described.autoIncrement, true, `${where} auto-increment`);
+      }
+      break;
+    case 'ref':
+      assert.match(type, /^INT/, where);
+      if (mysql) assert.match(type, /UNSIGNED/, `${where} unsigned, like user.id`);
+      break;
+    case 'string':
+      assert.match(type, /^VARCHAR\(\d+\)/, where);
+      break;
+    case 'char':
+      assert.match(type, /^CHAR\(\d+\)/, where);
+      break;
+    case 'tinyint':
+      assert.match(type, /^TINYINT/, where);
+      break;
+    case 'int':
+      assert.match(type, /^INT/, where);
+      break;
+    case 'bigint':
+      assert.match(type, /^BIGINT/, where);
+      break;
+    case 'date':
+      assert.match(type, /^DATETIME/, where);
+      break;
+    case 'dateonly':
+      assert.strictEqual(type, 'DATE', where);
+      break;
+    case 'enum':
+      // MySQL keeps the values in the type; SQLite stores an ENUM as TEXT.
+      if (mysql) assert.strictEqual(type, `ENUM(${spec.values!.map(v => `'${v.toUpperCase()}'`).join(',')})`, where);
+      else assert.strictEqual(type, 'TEXT', where);
+      break;
+    default:
+      throw new Error(`unknown kind ${spec.kind}`);
+  }
+  if (spec.length !== undefined) {
+    assert.strictEqual(Number(/\((\d+)\)/.exec(type)?.[1]), spec.length, `${where} length`);
+  }
+  if (spec.nullable !== undefined) {
+    assert.strictEqual(described.allowNull, spec.nullable, `${where} nullable`);
+  }
+  if (spec.default !== undefined) {
+    assert.strictEqual(String(described.defaultValue), spec.default, `${where} default`);
+  }
+}
+
+describe('test/database/migrations.test.ts', () => {
+  // DDL on MariaDB is slower than the default 2 s per test.
+  const timeout = 30000;
+
+  describe('on an empty database', () => {
+    let db: Sequelize;
+    let applied: string[];
+
+    before(async function() {
+      this.timeout(timeout);
+      db = await freshDatabase();
+      assert.deepStrictEqual(await tableNames(db), [], 'starts empty');
+      applied = await runPendingMigrations(db);
+    });
+
+    after(async function() {
+      this.timeout(timeout);
+      await dropDatabase(db);
+    });
+
+    it('runs on the profile\'s database', () => {
+      assert.strictEqual(db.getDialect(), process.env.DATABASE_URL ? 'mysql' : 'sqlite');
+      if (isMysql()) assert.strictEqual(db.getDatabaseName(), MIGRATE_DB);
+    });
+
+    it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
+      assert.strictEqual(applied.length, 5);
+      assert.deepStrictEqual(applied, migrationFiles());
+      assert.deepStrictEqual(await metaNames(db), migrationFiles());
+    });
+
+    it('creates user, user_info, goodfriend, goodfriendapply and kv_store', async () => {
+      assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
+    });
+
+    for (const table of TABLES) {
+      it(`gives ${table} exactly the contract's columns`, async () => {
+        const described = await db.getQueryInterface().describeTable(table) as Record<string, any>;
+        assert.deepStrictEqual(Object.keys(described).sort(), Object.keys(SPEC[table]).sort());
+        for (const [ name, spec ] of Object.entries(SPEC[table])) checkColumn(table, name, described[name], spec);
+      });
+    }
+
+    it('has the unique indexes: user.username/uuid/mobile/email/openids, user_info.user_id, goodfriend(user_id, friend_id)', async () => {
+      for (const column of [ 'username', 'uuid', 'mobile', 'email', 'wechat_openid', 'qq_openid', 'weibo_uid' ]) {
+        assert.strictEqual((await uniqueIndexesOn(db, 'user', [ column ])).length, 1, `unique index on user.${column}`);
+      }
+      assert.strictEqual((await uniqueIndexesOn(db, 'user_info', [ 'user_id' ])).length, 1, 'unique user_info.user_id');
+      const pair = await uniqueIndexesOn(db, 'goodfriend', [ 'user_id', 'friend_id' ]);
+      assert.strictEqual(pair.length, 1, 'unique goodfriend(user_id, friend_id)');
+      assert.strictEqual(pair[0].name, 'goodfriend_user_friend_unique');
+      // The lookups the friend routes make are indexed.
+      const applyIndexes = (await indexes(db, 'goodfriendapply')).map(index => index.fields.join(','));
+      assert.ok(applyIndexes.includes('friend_id,id'), JSON.stringify(applyIndexes));
+      assert.ok(applyIndexes.includes('user_id,friend_id,status'), JSON.stringify(applyIndexes));
+      assert.ok((await indexes(db, 'kv_store')).some(index => index.fields.join(',') === 'expires_at'));
+    });
+
+    it('refuses a second user with the same username, whatever its case, or the same uuid', async () => {
+      await insertUser(db, 'dup_alice');
+      await rejectsAsDuplicate(db.getQueryInterface().bulkInsert('user', [ userRow('dup_alice') ]), 'same username');
+      await rejectsAsDuplicate(db.getQueryInterface().bulkInsert('user', [ userRow('DUP_Alice') ]), 'username in another case');
+      const [ taken ] = await db.query<{ uuid: string }>('SELECT uuid FROM `user` WHERE username = ?', { replacements: [ 'dup_alice' ], type: QueryTypes.SELECT });
+      await rejectsAsDuplicate(db.getQueryInterface().bulkInsert('user', [ userRow('dup_bob', { uuid: taken.uuid }) ]), 'same uuid');
+      // Optional unique columns allow any number of NULLs.
+      await insertUser(db, 'null_one');
+      await insertUser(db, 'null_two');
+      const rows = await db.query<{ n: number }>('SELECT COUNT(*) AS n FROM `user` WHERE mobile IS NULL AND email IS NULL', { type: QueryTypes.SELECT });
+      assert.strictEqual(Number(rows[0].n), 3);
+    });
+
+    it('fills the defaults of a user row', async () => {
+      const id = await insertUser(db, 'defaults_1');
+      const [ row ] = await db.query<any>('SELECT * FROM `user` WHERE id = ?', { replacements: [ id ], type: QueryTypes.SELECT });
+      assert.strictEqual(row.nickname, '');
+      assert.strictEqual(row.avatar, AVATAR);
+      assert.strictEqual(Number(row.status), 1);
+      assert.strictEqual(Number(row.is_deleted), 0);
+      assert.strictEqual(row.role, 'user');
+      assert.strictEqual(Number(row.order), 50);
+    });
+
+    it('refuses a duplicate goodfriend (user_id, friend_id) but keeps one row per direction', async () => {
+      const a = await insertUser(db, 'gf_a');
+      const b = await insertUser(db, 'gf_b');
+      const qi = db.getQueryInterface();
+      const row = (user_id: number, friend_id: number) => ({ user_id, friend_id, create_time: new Date(), update_time: new Date() });
+      await qi.bulkInsert('goodfriend', [ row(a, b) ]);
+      await qi.bulkInsert('goodfriend', [ row(b, a) ]);
+      await rejectsAsDuplicate(qi.bulkInsert('goodfriend', [ row(a, b) ]), 'goodfriend a→b twice');
+      const rows = await db.query<any>('SELECT * FROM goodfriend WHERE user_id = ? AND friend_id = ?', { replacements: [ a, b ], type: QueryTypes.SELECT });
+      assert.strictEqual(rows.length, 1);
+      assert.strictEqual(rows[0].nickname, '');
+      assert.deepStrictEqual([ rows[0].friendlookme, rows[0].melookfriend, rows[0].ismystarfriend, rows[0].isblack, rows[0].status ].map(Number), [ 1, 1, 0, 0, 1 ]);
+    });
+
+    it('deletes user_info rows with their user (ON DELETE CASCADE)', async () => {
+      const id = await insertUser(db, 'cascade_1');
+      await db.getQueryInterface().bulkInsert('user_info', [{ user_id: id, create_time: new Date(), update_time: new Date() }]);
+      const [ info ] = await db.query<any>('SELECT gender FROM user_info WHERE user_id = ?', { replacements: [ id ], type: QueryTypes.SELECT });
+      assert.strictEqual(info.gender, 'unknown');
+      await rejectsAsDuplicate(db.getQueryInterface().bulkInsert('user_info', [{ user_id: id }]), 'second user_info row');
+      await db.query('DELETE FROM `user` WHERE id = ?', { replacements: [ id ] });
+      const left = await db.query('SELECT id FROM user_info WHERE user_id = ?', { replacements: [ id ], type: QueryTypes.SELECT });
+      assert.strictEqual(left.length, 0);
+    });
+
+    it('applies nothing when run a second time', async function() {
+      this.timeout(timeout);
+      assert.deepStrictEqual(await runPendingMigrations(db), []);
+      assert.deepStrictEqual(await metaNames(db), migrationFiles());
+      assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
+    });
+
+    it('revertAllMigrations drops every table and empties SequelizeMeta; they apply again afterwards', async function() {
+      this.timeout(timeout);
+      await revertAllMigrations(db);
+      assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta' ]);
+      assert.deepStrictEqual(await metaNames(db), []);
+      assert.deepStrictEqual(await runPendingMigrations(db), migrationFiles());
+      assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
+      assert.strictEqual((await uniqueIndexesOn(db, 'goodfriend', [ 'user_id', 'friend_id' ])).length, 1);
+    });
+  });
+
+  describe('on a database the original course created (tables present, no SequelizeMeta)', () => {
+    let db: Sequelize;
+    let applied: string[];
+    const legacyHash = require('crypto').createHash('sha256').update('123456').digest('hex');
+
+    before(async function() {
+      this.timeout(timeout);
+      db = await freshDatabase();
+      const qi = db.getQueryInterface();
+      const { INTEGER, STRING, CHAR, DATE, TINYINT } = DataTypes;
+      // The original's user table: every column, a plain unique username, none of the other indexes.
+      await qi.createTable('user', {
+        id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
+        uuid: { type: CHAR(36), allowNull: false },
+        username: { type: STRING(50), allowNull: false, unique: true },
+        password: { type: STRING(255), allowNull: false },
+        nickname: { type: STRING(50), defaultValue: '' },
+        avatar: { type: STRING(1000), defaultValue: AVATAR },
+        mobile: { type: STRING(20) },
+        email: { type: STRING(100) },
+        status: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        last_login: { type: DATE },
+        last_login_ip: { type: STRING(50) },
+        register_time: { type: DATE },
+        register_ip: { type: STRING(50) },
+        is_deleted: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        wechat_openid: { type: STRING(128) },
+        qq_openid: { type: STRING(128) },
+        weibo_uid: { type: STRING(128) },
+        role: { type: STRING(20), allowNull: false, defaultValue: 'user' },
+        is_email_verified: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        is_mobile_verified: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        order: { type: INTEGER, defaultValue: 50 },
+        create_time: { type: DATE },
+        update_time: { type: DATE },
+      });
+      // The original's goodfriend table: no unique (user_id, friend_id), no foreign keys.
+      await qi.createTable('goodfriend', {
+        id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
+        user_id: { type: INTEGER.UNSIGNED, allowNull: false },
+        friend_id: { type: INTEGER.UNSIGNED, allowNull: false },
+        nickname: { type: STRING(50), allowNull: false, defaultValue: '' },
+        friendlookme: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        melookfriend: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        ismystarfriend: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        isblack: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        status: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        order: { type: INTEGER, defaultValue: 50 },
+        create_time: { type: DATE },
+        update_time: { type: DATE },
+      });
+      const a = await insertUser(db, 'old_user_a', { password: legacyHash });
+      const b = await insertUser(db, 'old_user_b', { password: legacyHash });
+      await qi.bulkInsert('goodfriend', [
+        { user_id: a, friend_id: b, nickname: 'bee', create_time: new Date(), update_time: new Date() },
+        { user_id: b, friend_id: a, nickname: 'ay', create_time: new Date(), update_time: new Date() },
+        // The original's race could store one friendship twice: the later copy must go.
+        { user_id: a, friend_id: b, nickname: 'bee-duplicate', create_time: new Date(), update_time: new Date() },
+      ]);
+      assert.deepStrictEqual(await tableNames(db), [ 'goodfriend', 'user' ]);
+      assert.strictEqual((await uniqueIndexesOn(db, 'goodfriend', [ 'user_id', 'friend_id' ])).length, 0, 'starts without the pair index');
+      applied = await runPendingMigrations(db);
+    });
+
+    after(async function() {
+      this.timeout(timeout);
+      await dropDatabase(db);
+    });
+
+    it('applies all five migrations and creates the missing tables', async () => {
+      assert.deepStrictEqual(applied, migrationFiles());
+      assert.deepStrictEqual(await metaNames(db), migrationFiles());
+      assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
+      for (const table of [ 'user_info', 'goodfriendapply', 'kv_store' ]) {
+        const described = await db.getQueryInterface().describeTable(table);
+        assert.deepStrictEqual(Object.keys(described).sort(), Object.keys(SPEC[table]).sort(), table);
+      }
+    });
+
+    it('keeps the existing rows, removing only duplicate friendships', async () => {
+      const users = await db.query<any>('SELECT username, password FROM `user` ORDER BY username', { type: QueryTypes.SELECT });
+      assert.deepStrictEqual(users, [{ username: 'old_user_a', password: legacyHash }, { username: 'old_user_b', password: legacyHash }]);
+      const friends = await db.query<any>('SELECT nickname FROM goodfriend ORDER BY nickname', { type: QueryTypes.SELECT });
+      assert.deepStrictEqual(friends.map(f => f.nickname), [ 'ay', 'bee' ], 'the oldest of duplicate friendships is kept, the copy removed');
+    });
+
+    it('adds the missing indexes without duplicating the ones already there', async () => {
+      assert.strictEqual((await uniqueIndexesOn(db, 'goodfriend', [ 'user_id', 'friend_id' ])).length, 1, 'unique goodfriend(user_id, friend_id) added');
+      assert.strictEqual((await uniqueIndexesOn(db, 'user', [ 'username' ])).length, 1, 'one unique index on username, not two');
+      for (const column of [ 'uuid', 'mobile', 'email', 'wechat_openid', 'qq_openid', 'weibo_uid' ]) {
+        assert.strictEqual((await uniqueIndexesOn(db, 'user', [ column ])).length, 1, `unique index on user.${column} added`);
+      }
+    });
+
+    it('the added pair index refuses a duplicate friendship row', async () => {
+      const [ row ] = await db.query<any>('SELECT user_id, friend_id FROM goodfriend WHERE nickname = ?', { replacements: [ 'bee' ], type: QueryTypes.SELECT });
+      await rejectsAsDuplicate(db.getQueryInterface().bulkInsert('goodfriend', [{ user_id: row.user_id, friend_id: row.friend_id }]), 'duplicate friendship');
+    });
+
+    it('applies nothing when run a second time', async function() {
+      this.timeout(timeout);
+      assert.deepStrictEqual(await runPendingMigrations(db), []);
+    });
+  });
+});
