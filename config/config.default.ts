@@ -42,6 +42,8 @@ export interface ChatConfig {
   defaultAvatar: string;
   pageSize: { applyDefault: number; applyMax: number; friendDefault: number; friendMax: number };
   searchLimit: number;
+  /** Swagger UI at /docs and the OpenAPI document at /docs/openapi.yaml (see app/controller/docs.ts). */
+  docsEnabled: boolean;
   throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser', ThrottleRule>;
 }
 
@@ -53,6 +55,9 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
   config.keys = appInfo.name + '_' + (process.env.APP_KEYS || 'eggchat-cookie-keys');
 
   config.middleware = [];
+
+  // Behind nginx (deploy/nginx.conf) the client address comes from X-Forwarded-For: throttles count per real client.
+  config.proxy = process.env.TRUST_PROXY === '1';
 
   config.cluster = { listen: { port: intFromEnv('PORT', 7001), hostname: process.env.HOST || '0.0.0.0' } };
 
@@ -113,6 +118,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       friendMax: intFromEnv('FRIEND_PAGE_MAX', 5000),
     },
     searchLimit: 50,
+    // On by default, off in production (EGG_SERVER_ENV=prod) unless DOCS_ENABLED=1; DOCS_ENABLED=0 turns it off anywhere.
+    docsEnabled: process.env.DOCS_ENABLED ? process.env.DOCS_ENABLED === '1' : appInfo.env !== 'prod',
     // Every limit can be raised from the environment (a load test, a campus behind one NAT).
     throttle: {
       loginFailPerAccount: { limit: intFromEnv('LOGIN_FAIL_LIMIT_ACCOUNT', 10), windowSeconds: intFromEnv('LOGIN_FAIL_WINDOW_SECONDS', 900) },

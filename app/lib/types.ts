@@ -38,7 +38,8 @@ export interface UserinfoAttributes {
   update_time: Date;
 }
 
-export interface GoodfriendAttributes {
+/** Columns that goodfriend and goodfriendapply share: who, whom, a remark and the relation flags. */
+export interface RelationAttributes {
   id: number;
   user_id: number;
   friend_id: number;
@@ -47,6 +48,9 @@ export interface GoodfriendAttributes {
   melookfriend: number;
   ismystarfriend: number;
   isblack: number;
+}
+
+export interface GoodfriendAttributes extends RelationAttributes {
   status: number;
   order: number;
   create_time: Date | string;
@@ -56,15 +60,7 @@ export interface GoodfriendAttributes {
 export type ApplyStatus = 'pending' | 'refuse' | 'agree' | 'ignore';
 export const APPLY_STATUSES: readonly ApplyStatus[] = [ 'pending', 'refuse', 'agree', 'ignore' ];
 
-export interface GoodfriendapplyAttributes {
-  id: number;
-  user_id: number;
-  friend_id: number;
-  nickname: string;
-  friendlookme: number;
-  melookfriend: number;
-  ismystarfriend: number;
-  isblack: number;
+export interface GoodfriendapplyAttributes extends RelationAttributes {
   status: ApplyStatus;
   order: number;
   create_time: Date | string;
