@@ -29,8 +29,10 @@ function latinBase(character: string): string | undefined {
   return LATIN_LETTER.test(folded) ? folded.toUpperCase() : undefined;
 }
 
-function computeIndex(name: string): NameIndex {
-  const first = Array.from(name.trim())[0] ?? '';
+function computeIndex(rawName: string): NameIndex {
+  // Leading/trailing blanks neither pick the group nor move the name inside it.
+  const name = rawName.trim();
+  const first = Array.from(name)[0] ?? '';
   // Read as a person's name: 单 → shan, 曾 → zeng. Non-Chinese runs are kept whole.
   const syllables = name ? pinyin(name, { toneType: 'none', type: 'array', surname: 'head', nonZh: 'consecutive' }) : [];
   const sortKey = syllables.join(' ').normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();

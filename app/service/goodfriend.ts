@@ -70,6 +70,10 @@ export default class GoodfriendService extends Service {
     const where: Record<string, unknown> = { user_id: meId, friend_id: friendId };
     if (notBlack) where.isblack = 0;
     const [ changed ] = await this.ctx.model.Goodfriend.update(values, { where });
-    if (changed !== 1) throw new BusinessError(refusal);
+    if (changed === 1) return;
+    // MySQL reports CHANGED rows, not matched ones: setting the values a row already has (within the
+    // same second, so update_time is unchanged too) counts 0. Only a missing row is a refusal.
+    const found = await this.ctx.model.Goodfriend.findOne({ where, attributes: [ 'id' ] });
+    if (!found) throw new BusinessError(refusal);
   }
 }

@@ -3,6 +3,7 @@ import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../helpers/db';
 import { assertFail, assertOk, login, post, registerUser, uniqueName, PASSWORD } from '../../helpers/api';
 import { MSG } from '../../../app/lib/messages';
+import { inParallel } from '../../helpers/parallel';
 
 const USER_COLUMNS = [
   'create_time', 'id', 'uuid', 'username', 'nickname', 'avatar', 'mobile', 'email', 'status', 'last_login',
@@ -77,8 +78,8 @@ describe('test/app/controller/user.test.ts', () => {
 
     it('creates one account when the same name is registered concurrently', async () => {
       const username = uniqueName('race');
-      const results = await Promise.all(Array.from({ length: 6 }, () =>
-        app.httpRequest().post('/api/regChat').type('form').send({ username, password: PASSWORD })));
+      const results = await inParallel(app, 6, () =>
+        app.httpRequest().post('/api/regChat').type('form').send({ username, password: PASSWORD }));
       const ok = results.filter(r => r.status === 200);
       assert.strictEqual(ok.length, 1, JSON.stringify(results.map(r => [ r.status, r.body ])));
       for (const r of results.filter(r => r.status !== 200)) assertFail(r, 400, MSG.usernameTaken);
