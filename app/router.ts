@@ -22,4 +22,8 @@ export default (app: Application) => {
   router.post('/api/chat/setblackgoodfriend/:id', auth, goodfriend.setblackgoodfriend);
   router.post('/api/chat/setstargoodfriend/:id', auth, goodfriend.setstargoodfriend);
   router.post('/api/chat/setmeOrfriendCanSee/:id', auth, goodfriend.setmeOrfriendCanSee);
+
+  // API documentation: Swagger UI and docs/openapi.yaml (404 unless config.chat.docsEnabled).
+  router.get('/docs', controller.docs.index);
+  router.get('/docs/:file', controller.docs.asset);
 };

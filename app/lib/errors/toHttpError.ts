@@ -11,6 +11,8 @@ const UNAVAILABLE_NAMES = new Set([
 ]);
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST',
+  // mysql2: a query past its deadline (app/lib/mysqlTuning.ts).
+  'PROTOCOL_SEQUENCE_TIMEOUT',
   'SQLITE_BUSY', 'SQLITE_LOCKED', 'ER_LOCK_WAIT_TIMEOUT', 'ER_LOCK_DEADLOCK',
 ]);
 
@@ -34,9 +36,13 @@ export function toHttpError(err: any): HttpError {
   if (isUnavailable(err)) return new HttpError(503, MSG.unavailable);
   const status = Number(err?.status || err?.statusCode);
   if (status === 413) return new HttpError(413, MSG.bodyTooLarge);
+  if (status === 415) return new HttpError(415, MSG.badBody);
   if (status >= 400 && status < 500) {
-    // koa-bodyparser: malformed JSON / form, or an unsupported charset.
-    return new HttpError(status === 415 ? 415 : 400, MSG.badBody);
+    // The body parser's own errors (raw-body / co-body types are 'entity.*', 'request.*', …).
+    if (typeof err?.type === 'string' || err?.body !== undefined) return new HttpError(400, MSG.badBody);
+    // Any other refusal by the framework itself (egg-security's path-traversal guard, a method no
+    // route serves): there is no such resource for this request.
+    return new HttpError(404, MSG.notFound);
   }
   return new HttpError(500, MSG.internal);
 }

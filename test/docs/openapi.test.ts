@@ -1,0 +1,325 @@
+import * as assert from 'node:assert';
+import { app, mock } from 'egg-mock/bootstrap';
+import { resetDatabase } from '../helpers/db';
+import { uniqueName, PASSWORD } from '../helpers/api';
+import { deref, findOperation, jsonSchemaOf, operations, schemaErrors, spec } from '../helpers/openapi';
+import { MSG } from '../../app/lib/messages';
+import { pageRules } from '../../app/lib/validation/paging';
+
+/**
+ * docs/openapi.yaml against the running server:
+ *  (a) the documented operations are exactly the routes of app/router.ts;
+ *  (b) real responses of a full flow validate against the schema documented for their status.
+ */
+
+/** The Swagger UI routes serve the documentation itself; they are not part of the API it documents. */
+const DOCS_UI_ROUTES = [ 'GET /docs', 'GET /docs/:file' ];
+
+interface RouteLayer { path: string; methods: string[]; paramNames: Array<{ name: string; optional?: boolean }>; stack: Array<(...args: any[]) => unknown> }
+
+function routerLayers(): RouteLayer[] {
+  return (app.router as any).stack as RouteLayer[];
+}
+
+/**
+ * Router path → OpenAPI path templates. `:id` → `{id}`. An optional segment (`/:page?`) cannot be one
+ * OpenAPI path (path parameters are always required), so it yields BOTH the path with `/{page}` and the
+ * path without the segment: both are URLs the router answers, and both are documented.
+ */
+export function openApiTemplates(routerPath: string): string[] {
+  let templates = [ '' ];
+  for (const segment of routerPath.split('/').slice(1)) {
+    const optional = /^:(\w+)\?$/.exec(segment);
+    const param = /^:(\w+)$/.exec(segment);
+    if (optional) templates = templates.flatMap(t => [ t, `${t}/{${optional[1]}}` ]);
+    else templates = templates.map(t => `${t}/${param ? `{${param[1]}}` : segment}`);
+  }
+  return templates.map(t => t || '/');
+}
+
+/** Every response checked below, as "operationId status", to prove the flow covered the document. */
+const checked = new Set<string>();
+
+interface Res { status: number; body: any; headers: Record<string, string> }
+
+/** Validates a real response against the schema the document gives for its status on this operation. */
+function check(res: Res, method: string, url: string, expectedStatus?: number): any {
+  const where = `${method} ${url} → ${res.status} ${JSON.stringify(res.body)}`;
+  if (expectedStatus !== undefined) assert.strictEqual(res.status, expectedStatus, where);
+  const op = findOperation(method, url);
+  assert.ok(op, `no documented operation for ${method} ${url}`);
+  const response = op.operation.responses[String(res.status)];
+  assert.ok(response, `status ${res.status} is not documented for ${op.method} ${op.template}: ${where}`);
+  assert.match(res.headers['content-type'], /^application\/json/, where);
+  const errors = schemaErrors(jsonSchemaOf(response), res.body);
+  assert.ok(!errors, `${where}\ndoes not match the documented schema:\n  ${errors}`);
+  for (const name of Object.keys(deref(response).headers || {})) {
+    assert.ok(res.headers[name.toLowerCase()] !== undefined, `documented header ${name} missing: ${where}`);
+  }
+  checked.add(`${op.operation.operationId} ${res.status}`);
+  return res.body;
+}
+
+const form = (url: string, token?: string) => {
+  const req = app.httpRequest().post(url).type('form');
+  return token ? req.set('token', token) : req;
+};
+const getWith = (url: string, token?: string) => {
+  const req = app.httpRequest().get(url);
+  return token ? req.set('token', token) : req;
+};
+
+describe('test/docs/openapi.test.ts', () => {
+  before(() => resetDatabase(app));
+  afterEach(() => mock.restore());
+
+  describe('(a) the document and the router', () => {
+    it('documents exactly the routes of app/router.ts (13 routes, both forms of the optional :page?)', () => {
+      const routed = new Map<string, RouteLayer>();
+      const docsUi: string[] = [];
+      for (const layer of routerLayers()) {
+        for (const method of layer.methods.filter(m => m !== 'HEAD')) {
+          if (DOCS_UI_ROUTES.includes(`${method} ${layer.path}`)) {
+            docsUi.push(`${method} ${layer.path}`);
+            continue;
+          }
+          for (const template of openApiTemplates(layer.path)) routed.set(`${method} ${template}`, layer);
+        }
+      }
+      assert.deepStrictEqual(docsUi.sort(), [ ...DOCS_UI_ROUTES ].sort(), 'the Swagger UI routes are registered');
+      const routeCount = routerLayers().filter(l => !DOCS_UI_ROUTES.includes(`GET ${l.path}`)).length;
+      assert.strictEqual(routeCount, 13);
+
+      const documented = operations().map(op => `${op.method} ${op.template}`);
+      assert.deepStrictEqual(documented.filter(d => !routed.has(d)), [], 'documented but not routed');
+      assert.deepStrictEqual([ ...routed.keys() ].filter(r => !documented.includes(r)), [], 'routed but not documented');
+      assert.strictEqual(new Set(documented).size, documented.length);
+    });
+
+    it('converts router paths as described', () => {
+      assert.deepStrictEqual(openApiTemplates('/api/chat/listapplyfriend/:page?'), [ '/api/chat/listapplyfriend', '/api/chat/listapplyfriend/{page}' ]);
+      assert.deepStrictEqual(openApiTemplates('/api/chat/handleapply/:id'), [ '/api/chat/handleapply/{id}' ]);
+      assert.deepStrictEqual(openApiTemplates('/api/health'), [ '/api/health' ]);
+    });
+
+    it('asks for a token exactly on the routes guarded by the auth middleware, with both schemes', () => {
+      assert.deepStrictEqual(Object.keys(spec.components.securitySchemes).sort(), [ 'bearerAuth', 'tokenHeader' ]);
+      assert.deepStrictEqual(spec.components.securitySchemes.tokenHeader, { ...spec.components.securitySchemes.tokenHeader, type: 'apiKey', in: 'header', name: 'token' });
+      assert.deepStrictEqual(spec.components.securitySchemes.bearerAuth, { ...spec.components.securitySchemes.bearerAuth, type: 'http', scheme: 'bearer' });
+      for (const layer of routerLayers()) {
+        const method = layer.methods.find(m => m !== 'HEAD')!;
+        if (DOCS_UI_ROUTES.includes(`${method} ${layer.path}`)) continue;
+        const guarded = layer.stack.some(fn => fn.name === 'auth');
+        assert.strictEqual(guarded, layer.path.startsWith('/api/chat/'), `${layer.path} auth middleware`);
+        for (const template of openApiTemplates(layer.path)) {
+          const op = spec.paths[template][method.toLowerCase()];
+          const security = op.security ?? spec.security;
+          if (guarded) {
+            assert.deepStrictEqual(security, [{ tokenHeader: [] }, { bearerAuth: [] }], `${template} security`);
+            assert.ok(op.responses['401'], `${template} documents 401`);
+          } else {
+            assert.deepStrictEqual(security, [], `${template} is public`);
+            assert.ok(!op.responses['401'], `${template} documents no 401`);
+          }
+        }
+      }
+    });
+
+    it('documents the paging defaults and caps of config.default.ts', () => {
+      const { pageSize } = app.config.chat;
+      const { Page, ApplyLimit, FriendLimit } = spec.components.parameters;
+      assert.strictEqual(Page.schema.minimum, 1);
+      assert.strictEqual(Page.schema.maximum, pageRules.page.max);
+      assert.strictEqual(ApplyLimit.schema.default, pageSize.applyDefault);
+      assert.strictEqual(ApplyLimit['x-clamped-to'], pageSize.applyMax);
+      assert.ok(ApplyLimit.description.includes(`above ${pageSize.applyMax}`));
+      assert.strictEqual(FriendLimit.schema.default, pageSize.friendDefault);
+      assert.strictEqual(FriendLimit['x-clamped-to'], pageSize.friendMax);
+      assert.ok(FriendLimit.description.includes(`above ${pageSize.friendMax}`));
+      assert.strictEqual(spec.components.schemas.OkSearch.properties.data.maxItems, app.config.chat.searchLimit);
+    });
+
+    it('spells every failure message exactly as app/lib/messages.ts, and documents every message', () => {
+      const known = new Set<string>(Object.values(MSG));
+      const seen = new Set<string>();
+      const walk = (node: any) => {
+        if (Array.isArray(node)) return node.forEach(walk);
+        if (!node || typeof node !== 'object') return;
+        for (const [ key, value ] of Object.entries<any>(node)) {
+          if (key === 'data' && value && typeof value === 'object' && !Array.isArray(value) && (value.enum || typeof value.const === 'string')) {
+            for (const message of value.enum ?? [ value.const ]) {
+              if (message === 'ok') continue;
+              assert.ok(known.has(message), `"${message}" is not a message of app/lib/messages.ts`);
+              seen.add(message);
+            }
+          }
+          walk(value);
+        }
+      };
+      walk(spec.paths);
+      walk(spec.components);
+      assert.deepStrictEqual([ ...known ].filter(m => !seen.has(m)), [], 'messages never documented');
+    });
+
+    it('fixes the shape of every response payload: additionalProperties false and every property required', () => {
+      const requestBodies = new Set([ 'Credentials', 'SearchBody', 'ApplyBody', 'HandleBody', 'VisibilityBody' ]);
+      for (const [ name, schema ] of Object.entries<any>(spec.components.schemas)) {
+        if (requestBodies.has(name) || !schema.properties) continue;
+        assert.strictEqual(schema.additionalProperties, false, `${name}.additionalProperties`);
+        assert.deepStrictEqual([ ...schema.required ].sort(), Object.keys(schema.properties).sort(), `${name}.required`);
+      }
+    });
+
+    it('rejects a payload with a field added or removed (the schemas are strict)', () => {
+      const example = spec.paths['/api/regChat'].post.responses['200'].content['application/json'].example;
+      const schema = jsonSchemaOf(spec.paths['/api/regChat'].post.responses['200']);
+      assert.strictEqual(schemaErrors(schema, example), undefined);
+      assert.ok(schemaErrors(schema, { ...example, data: { ...example.data, password: 'x' } }), 'added field refused');
+      const { token, ...withoutToken } = example.data;
+      assert.ok(token);
+      assert.ok(schemaErrors(schema, { ...example, data: withoutToken }), 'removed field refused');
+      const contacts = spec.paths['/api/chat/goodfriendlist/{page}'].get.responses['200'];
+      const sample = contacts.content['application/json'].examples.contacts.value;
+      assert.strictEqual(schemaErrors(jsonSchemaOf(contacts), sample), undefined);
+      const { uuid, ...withoutUuid } = sample.data.rows.newList[0].list[0];
+      assert.ok(uuid);
+      const broken = JSON.parse(JSON.stringify(sample));
+      broken.data.rows.newList[0].list[0] = withoutUuid;
+      assert.ok(schemaErrors(jsonSchemaOf(contacts), broken));
+    });
+  });
+
+  describe('(b) real responses match the documented schemas', () => {
+    it('a full flow: register, login, search, apply, list, agree, contacts, profile, settings, logout', async () => {
+      check(await app.httpRequest().get('/api/health'), 'GET', '/api/health', 200);
+
+      // Accounts: one registration as a form (the client), one as JSON.
+      const nameA = uniqueName('docA');
+      const nameB = uniqueName('docB');
+      const nameC = uniqueName('docC');
+      const regA = check(await form('/api/regChat').send({ username: nameA, password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+      const regB = check(await app.httpRequest().post('/api/regChat').send({ username: nameB, password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+      const regC = check(await form('/api/regChat').send({ username: nameC, password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+      check(await form('/api/regChat').send({ username: nameA, password: PASSWORD }), 'POST', '/api/regChat', 400);
+      check(await form('/api/regChat').send({ password: PASSWORD }), 'POST', '/api/regChat', 422);
+      const a = check(await form('/api/loginChat').send({ username: nameA, password: PASSWORD }), 'POST', '/api/loginChat', 200).data;
+      assert.strictEqual(a.id, regA.id);
+      check(await form('/api/loginChat').send({ username: nameA, password: 'wrong-password' }), 'POST', '/api/loginChat', 400);
+      check(await form('/api/loginChat').send({ username: 'no' }), 'POST', '/api/loginChat', 422);
+      const tokenA: string = a.token;
+      const tokenB: string = regB.token;
+      const tokenC: string = regC.token;
+
+      // Search (also with Authorization: Bearer, the second documented scheme).
+      const hits = check(await form('/api/chat/searchUser', tokenA).send({ keyword: nameB }), 'POST', '/api/chat/searchUser', 200).data;
+      assert.strictEqual(hits[0].id, regB.id);
+      const bearer = await app.httpRequest().post('/api/chat/searchUser').set('Authorization', `Bearer ${tokenA}`)
+        .type('form')
+        .send({ keyword: 'doc' });
+      assert.ok(check(bearer, 'POST', '/api/chat/searchUser', 200).data.length >= 2);
+      check(await form('/api/chat/searchUser', tokenA).send({ keyword: '' }), 'POST', '/api/chat/searchUser', 422);
+
+      // Apply A → B; refusals.
+      check(await form('/api/chat/applyfriend', tokenA).send({ friend_id: regB.id, nickname: '我是A' }), 'POST', '/api/chat/applyfriend', 200);
+      check(await form('/api/chat/applyfriend', tokenA).send({ friend_id: regB.id }), 'POST', '/api/chat/applyfriend', 400);
+      check(await form('/api/chat/applyfriend', tokenA).send({ friend_id: a.id }), 'POST', '/api/chat/applyfriend', 400);
+      check(await form('/api/chat/applyfriend', tokenA).send({ friend_id: 'x' }), 'POST', '/api/chat/applyfriend', 422);
+
+      // B lists the applications sent to B: with and without the page segment.
+      const list = check(await getWith('/api/chat/listapplyfriend/1?limit=5', tokenB), 'GET', '/api/chat/listapplyfriend/1', 200).data;
+      assert.strictEqual(list.alldata.length, 1);
+      assert.strictEqual(list.pendingCount, 1);
+      assert.strictEqual(list.alldata[0].user.id, a.id);
+      check(await getWith('/api/chat/listapplyfriend', tokenB), 'GET', '/api/chat/listapplyfriend', 200);
+      check(await getWith('/api/chat/listapplyfriend/0', tokenB), 'GET', '/api/chat/listapplyfriend/0', 422);
+
+      // B agrees.
+      const applyId = list.alldata[0].id;
+      check(await form(`/api/chat/handleapply/${applyId}`, tokenB).send({ status: 'agree', nickname: 'A备注' }), 'POST', `/api/chat/handleapply/${applyId}`, 200);
+      check(await form(`/api/chat/handleapply/${applyId}`, tokenB).send({ status: 'agree' }), 'POST', `/api/chat/handleapply/${applyId}`, 400);
+      check(await form(`/api/chat/handleapply/${applyId}`, tokenB).send({ status: 'yes' }), 'POST', `/api/chat/handleapply/${applyId}`, 422);
+
+      // Contacts: A has B, B has A, C has nobody.
+      const contactsA = check(await getWith('/api/chat/goodfriendlist/1', tokenA), 'GET', '/api/chat/goodfriendlist/1', 200).data;
+      assert.strictEqual(contactsA.count, 1);
+      assert.strictEqual(contactsA.rows.newList[0].list[0].friend_id, regB.id);
+      const contactsB = check(await getWith('/api/chat/goodfriendlist?limit=10', tokenB), 'GET', '/api/chat/goodfriendlist', 200).data;
+      assert.strictEqual(contactsB.rows.newList[0].list[0].beizhu, 'A备注');
+      const empty = check(await getWith('/api/chat/goodfriendlist', tokenC), 'GET', '/api/chat/goodfriendlist', 200).data;
+      assert.deepStrictEqual(empty, { count: 0, rows: { newList: [], indexList: [], total: 0 } });
+      check(await getWith('/api/chat/goodfriendlist/1?limit=abc', tokenA), 'GET', '/api/chat/goodfriendlist/1', 422);
+
+      // Profile.
+      const info = check(await getWith(`/api/chat/getgoodfriendinfo/${regB.id}`, tokenA), 'GET', `/api/chat/getgoodfriendinfo/${regB.id}`, 200).data;
+      assert.strictEqual(info.friendinfo.id, regB.id);
+      check(await getWith(`/api/chat/getgoodfriendinfo/${regC.id}`, tokenA), 'GET', `/api/chat/getgoodfriendinfo/${regC.id}`, 400);
+      check(await getWith('/api/chat/getgoodfriendinfo/abc', tokenA), 'GET', '/api/chat/getgoodfriendinfo/abc', 422);
+
+      // Blacklist, star, visibility (star and visibility are refused while blacklisted).
+      const black = `/api/chat/setblackgoodfriend/${regB.id}`;
+      const star = `/api/chat/setstargoodfriend/${regB.id}`;
+      const see = `/api/chat/setmeOrfriendCanSee/${regB.id}`;
+      check(await form(black, tokenA), 'POST', black, 200);
+      check(await form(star, tokenA), 'POST', star, 400);
+      check(await form(see, tokenA).send({ friendlookme: 0, melookfriend: 1 }), 'POST', see, 400);
+      check(await form(black, tokenA), 'POST', black, 200);
+      check(await form(star, tokenA), 'POST', star, 200);
+      check(await form(see, tokenA).send({ friendlookme: 0, melookfriend: 1 }), 'POST', see, 200);
+      check(await app.httpRequest().post(see).set('token', tokenA)
+        .send({ friendlookme: 1, melookfriend: 0 }), 'POST', see, 200);
+      check(await form(see, tokenA).send({ friendlookme: 2, melookfriend: 1 }), 'POST', see, 422);
+      check(await form(`/api/chat/setblackgoodfriend/${regC.id}`, tokenA), 'POST', `/api/chat/setblackgoodfriend/${regC.id}`, 400);
+      check(await form('/api/chat/setstargoodfriend/0', tokenA), 'POST', '/api/chat/setstargoodfriend/0', 422);
+      check(await form('/api/chat/setblackgoodfriend/x', tokenA), 'POST', '/api/chat/setblackgoodfriend/x', 422);
+
+      // Logout, then the token is refused (401); no token at all (401).
+      check(await form('/api/chat/logout', tokenC), 'POST', '/api/chat/logout', 200);
+      check(await form('/api/chat/logout', tokenA), 'POST', '/api/chat/logout', 200);
+      check(await form('/api/chat/searchUser', tokenA).send({ keyword: nameB }), 'POST', '/api/chat/searchUser', 401);
+      check(await getWith('/api/chat/goodfriendlist', tokenC), 'GET', '/api/chat/goodfriendlist', 401);
+      check(await form('/api/chat/logout'), 'POST', '/api/chat/logout', 401);
+      check(await getWith('/api/chat/getgoodfriendinfo/1', 'not-a-jwt'), 'GET', '/api/chat/getgoodfriendinfo/1', 401);
+    });
+
+    it('the documented failures outside the flow: 400 bad body, 404, 413, 415, 429', async () => {
+      const user = check(await form('/api/regChat').send({ username: uniqueName('docD'), password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+
+      // Malformed JSON → 400 请求体格式错误.
+      const badJson = await app.httpRequest().post('/api/chat/searchUser').set('token', user.token)
+        .set('Content-Type', 'application/json')
+        .send('{"keyword":');
+      assert.strictEqual(check(badJson, 'POST', '/api/chat/searchUser', 400).data, MSG.badBody);
+
+      // Unknown route and wrong method → 404, validated against components.responses.NotFound.
+      for (const res of [ await app.httpRequest().get('/api/nope'), await app.httpRequest().get('/api/regChat'), await app.httpRequest().post('/api/chat/handleapply/') ]) {
+        assert.strictEqual(res.status, 404);
+        assert.strictEqual(schemaErrors(jsonSchemaOf(spec.components.responses.NotFound), res.body), undefined, JSON.stringify(res.body));
+      }
+
+      // A body in a Content-Encoding the server cannot decode (not identity/gzip/deflate) → 415 请求体格式错误.
+      const encoded = await app.httpRequest().post('/api/chat/searchUser').set('token', user.token)
+        .set('Content-Type', 'application/json')
+        .set('Content-Encoding', 'klingon')
+        .send('{"keyword":"abc"}');
+      assert.strictEqual(check(encoded, 'POST', '/api/chat/searchUser', 415).data, MSG.badBody);
+
+      // Body over the limit → 413.
+      const huge = await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json')
+        .send(JSON.stringify({ username: 'abcd', password: 'x'.repeat(1_100_000) }));
+      check(huge, 'POST', '/api/regChat', 413);
+
+      // Throttled login → 429 with Retry-After.
+      mock(app.config.chat.throttle, 'loginFailPerAccount', { limit: 1, windowSeconds: 60 });
+      const name = uniqueName('docT');
+      check(await form('/api/regChat').send({ username: name, password: PASSWORD }), 'POST', '/api/regChat', 200);
+      check(await form('/api/loginChat').send({ username: name, password: 'wrong-password' }), 'POST', '/api/loginChat', 400);
+      const throttled = check(await form('/api/loginChat').send({ username: name, password: PASSWORD }), 'POST', '/api/loginChat', 429);
+      assert.strictEqual(throttled.data, MSG.tooManyAttempts);
+    });
+
+    it('the flow answered 200 on every documented operation', () => {
+      const missing = operations().filter(op => !checked.has(`${op.operation.operationId} 200`)).map(op => `${op.method} ${op.template}`);
+      assert.deepStrictEqual(missing, []);
+    });
+  });
+});
