@@ -2,6 +2,7 @@ import { Agent, IBoot } from 'egg';
 import { Sequelize } from 'sequelize';
 import { runPendingMigrations } from './app/lib/migrator';
 import { tuneSqlite } from './app/lib/sqliteTuning';
+import { assertDatabaseReachable, assertJwtSecret, assertRedisReachable, routeSequelizeWarnings } from './app/lib/startup';
 
 /**
  * The agent starts once per cluster, before the workers: the right place to apply pending migrations
@@ -9,6 +10,24 @@ import { tuneSqlite } from './app/lib/sqliteTuning';
  */
 export default class AgentBoot implements IBoot {
   constructor(private readonly agent: Agent) {}
+
+  /**
+   * Fail fast: a missing JWT_SECRET in production, or a DATABASE_URL / REDIS_URL that does not answer,
+   * stops the cluster within seconds with one clear line (before egg-sequelize's own retries finish).
+   */
+  configWillLoad() {
+    const { config } = this.agent as any;
+    routeSequelizeWarnings(this.agent.coreLogger);
+    assertJwtSecret(config.env, config.jwt?.secret);
+    const dbTimeout = Number(config.sequelize?.dialectOptions?.connectTimeout) || 3000;
+    const redisTimeout = Number(config.redis?.client?.connectTimeout) || 2000;
+    this.agent.beforeStart(async () => {
+      await Promise.all([
+        assertDatabaseReachable(config.sequelize, dbTimeout),
+        assertRedisReachable(config.redis?.client, redisTimeout),
+      ]);
+    });
+  }
 
   async willReady() {
     const { chat, sequelize: options } = this.agent.config as any;

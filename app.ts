@@ -1,17 +1,19 @@
 import { Application, IBoot } from 'egg';
 import { Sequelize } from 'sequelize';
-import { DEFAULT_JWT_SECRET } from './config/config.default';
 import { registerRules } from './app/lib/validation/rules';
 import { tuneSqlite } from './app/lib/sqliteTuning';
+import { limitMysqlQueryTime } from './app/lib/mysqlTuning';
+import { drainServer } from './app/lib/gracefulClose';
+import { assertJwtSecret, routeSequelizeWarnings } from './app/lib/startup';
 
 export default class AppBoot implements IBoot {
   constructor(private readonly app: Application) {}
 
   configWillLoad() {
     const { config } = this.app;
-    if (config.env === 'prod' && (!process.env.JWT_SECRET || config.jwt.secret === DEFAULT_JWT_SECRET)) {
-      throw new Error('JWT_SECRET must be set to a secret of your own in production (EGG_SERVER_ENV=prod).');
-    }
+    // The agent checks this first (agent.ts); a worker started on its own (tests) checks again.
+    assertJwtSecret(config.env, config.jwt.secret);
+    routeSequelizeWarnings(this.app.coreLogger);
     // The error mapper wraps everything, the body parser included; egg's HTML 404 page is not wanted.
     config.coreMiddleware.unshift('errorHandler');
     (config as any).notfound = { ...(config as any).notfound, enable: false };
@@ -20,5 +22,11 @@ export default class AppBoot implements IBoot {
   async didLoad() {
     registerRules(this.app.validator as any);
     tuneSqlite(this.app.model as unknown as Sequelize, 5000);
+    limitMysqlQueryTime(this.app.model as unknown as Sequelize, this.app.config.chat.dbQueryTimeoutMs);
+  }
+
+  /** Runs before the plugins close their pools: finish the requests in flight, take no new ones. */
+  async beforeClose() {
+    await drainServer((this.app as any).server, this.app.config.chat.shutdownDrainMs);
   }
 }

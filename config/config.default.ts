@@ -1,10 +1,16 @@
 import { EggAppConfig, EggAppInfo, PowerPartial } from 'egg';
-import * as path from 'path';
+import * as path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { databaseFromEnv } = require('../database/config');
 
 /** The placeholder secret; production refuses to start while it is in use (see app.ts). */
 export const DEFAULT_JWT_SECRET = 'eggchat-dev-secret-change-me';
+
+/**
+ * Answers to what Node's HTTP parser refuses before the app runs (see config.onClientError below). Not in
+ * app/lib/messages.ts: no route can answer them, so docs/openapi.yaml has no route to document them on.
+ */
+export const CLIENT_ERROR_MESSAGES = { badRequest: '请求格式错误', headTooLarge: '请求头过大' } as const;
 
 function intFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -42,6 +48,10 @@ export interface ChatConfig {
   defaultAvatar: string;
   pageSize: { applyDefault: number; applyMax: number; friendDefault: number; friendMax: number };
   searchLimit: number;
+  /** Deadline of one MySQL query (a database that stops answering gets 503, not a hung request). */
+  dbQueryTimeoutMs: number;
+  /** On SIGTERM, how long a worker waits for its requests in flight before closing (app/lib/gracefulClose.ts). */
+  shutdownDrainMs: number;
   /** Swagger UI at /docs and the OpenAPI document at /docs/openapi.yaml (see app/controller/docs.ts). */
   docsEnabled: boolean;
   throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser', ThrottleRule>;
@@ -58,6 +68,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
 
   // Behind nginx (deploy/nginx.conf) the client address comes from X-Forwarded-For: throttles count per real client.
   config.proxy = process.env.TRUST_PROXY === '1';
+  // Only the address the proxy itself appended counts: earlier X-Forwarded-For entries are client-made.
+  config.maxIpsCount = 1;
 
   config.cluster = { listen: { port: intFromEnv('PORT', 7001), hostname: process.env.HOST || '0.0.0.0' } };
 
@@ -73,6 +85,16 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
   config.onerror = {
     accepts: () => 'json',
   };
+  // What Node's HTTP parser refuses before the app runs (a URL or headers over 16 KB, a malformed request
+  // line) gets the contract's JSON failure too, instead of egg's HTML "400 Bad Request" page.
+  (config as any).onClientError = (err: any) => {
+    const tooLarge = err?.code === 'HPE_HEADER_OVERFLOW';
+    return {
+      status: tooLarge ? 431 : 400,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close' },
+      body: JSON.stringify({ msg: 'fail', data: tooLarge ? CLIENT_ERROR_MESSAGES.headTooLarge : CLIENT_ERROR_MESSAGES.badRequest }),
+    };
+  };
 
   config.logger = {
     dir: path.join(appInfo.baseDir, 'logs'),
@@ -81,6 +103,10 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
 
   config.sequelize = {
     ...databaseFromEnv(),
+    // Sequelize retries "SQLITE_BUSY: database is locked" 5 times by default, each after the whole busy
+    // timeout: a SQLite file locked by another process held a request for 25 s per statement (75 s with
+    // the transaction retries) instead of answering 503. The busy timeout alone is the wait.
+    retry: { max: 1 },
     // Column names are snake_case with create_time/update_time, as in the original schema.
     define: {
       freezeTableName: true,
@@ -118,6 +144,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       friendMax: intFromEnv('FRIEND_PAGE_MAX', 5000),
     },
     searchLimit: 50,
+    dbQueryTimeoutMs: intFromEnv('DB_QUERY_TIMEOUT_MS', 2000),
+    shutdownDrainMs: intFromEnv('SHUTDOWN_DRAIN_MS', 3000),
     // On by default, off in production (EGG_SERVER_ENV=prod) unless DOCS_ENABLED=1; DOCS_ENABLED=0 turns it off anywhere.
     docsEnabled: process.env.DOCS_ENABLED ? process.env.DOCS_ENABLED === '1' : appInfo.env !== 'prod',
     // Every limit can be raised from the environment (a load test, a campus behind one NAT).

@@ -3,7 +3,7 @@
 // the start-up migrator and sequelize-cli (`npm run migrate`).
 //   DATABASE_URL=mysql://user:pass@host:3306/db  → MySQL/MariaDB (production profile)
 //   no DATABASE_URL                             → SQLite file (embedded profile), SQLITE_FILE overrides the path
-const path = require('path');
+const path = require('node:path');
 
 const DEFAULT_TIMEZONE = '+08:00';
 

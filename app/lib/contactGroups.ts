@@ -35,7 +35,8 @@ function computeIndex(rawName: string): NameIndex {
   const first = Array.from(name)[0] ?? '';
   // Read as a person's name: 单 → shan, 曾 → zeng. Non-Chinese runs are kept whole.
   const syllables = name ? pinyin(name, { toneType: 'none', type: 'array', surname: 'head', nonZh: 'consecutive' }) : [];
-  const sortKey = syllables.join(' ').normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase();
+  const sortKey = syllables.join(' ').normalize('NFKD').replace(/\p{M}/gu, '')
+    .toLowerCase();
   let initial = OTHER;
   if (HAN.test(first)) {
     const letter = (syllables[0] ?? '').charAt(0).toUpperCase();

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'crypto';
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual } from 'node:crypto';
 
 // scrypt with the parameters kept in the stored string, so they can be raised later without
 // breaking existing hashes: scrypt$N$r$p$<salt base64>$<hash base64>
@@ -15,6 +15,7 @@ const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
 
 /** Parameters node's scrypt accepts and that cannot exhaust memory (N a power of two ≥ 2). */
 function saneParams(n: number, r: number, p: number): boolean {
+  // eslint-disable-next-line no-bitwise
   return n >= 2 && Number.isSafeInteger(n) && (n & (n - 1)) === 0 && r >= 1 && p >= 1 && p <= 16 &&
     128 * n * r <= MAX_SCRYPT_MEMORY;
 }
@@ -69,5 +70,6 @@ export async function burnPasswordWork(password: string): Promise<void> {
 
 /** A short fingerprint of the stored hash: a session dies when the hash changes (password reset). */
 export function passwordFingerprint(stored: string): string {
-  return createHash('sha256').update(stored).digest('base64url').slice(0, 16);
+  return createHash('sha256').update(stored).digest('base64url')
+    .slice(0, 16);
 }

@@ -1,5 +1,5 @@
 import { Context } from 'egg';
-import { randomUUID } from 'crypto';
+import { randomUUID } from 'node:crypto';
 import { HttpError } from '../lib/errors';
 import { toHttpError } from '../lib/errors/toHttpError';
 import { MSG } from '../lib/messages';

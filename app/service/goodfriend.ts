@@ -6,19 +6,33 @@ import { Contact, groupContacts } from '../lib/contactGroups';
 
 interface ContactRow { id: number; beizhu: string; username: string; avatar: string; friend_nickname: string; friend_id: number; uuid: string }
 
+const CONTACTS_SQL = 'SELECT g.id, g.nickname AS beizhu, u.username, u.avatar, u.nickname AS friend_nickname, g.friend_id, u.uuid ' +
+  'FROM goodfriend g JOIN `user` u ON u.id = g.friend_id WHERE g.user_id = :me ORDER BY g.id LIMIT :limit OFFSET :offset';
+// Served by the unique index (user_id, friend_id) alone.
+const COUNT_SQL = 'SELECT COUNT(*) AS count FROM goodfriend WHERE user_id = :me';
+
+interface ProfileRow {
+  id: number; user_id: number; friend_id: number; nickname: string;
+  u_id: number | null; u_username: string; u_avatar: string; u_nickname: string; u_role: string; u_status: number;
+  i_id: number | null; i_gender: string; i_birthday: string | null; i_bio: string | null; i_location: string | null; i_website: string | null;
+}
+
+// My row for the friend, their user row and their user_info row (outer joins, as the associations were).
+const PROFILE_SQL = 'SELECT g.id, g.user_id, g.friend_id, g.nickname, ' +
+  'u.id AS u_id, u.username AS u_username, u.avatar AS u_avatar, u.nickname AS u_nickname, u.role AS u_role, u.status AS u_status, ' +
+  'i.id AS i_id, i.gender AS i_gender, i.birthday AS i_birthday, i.bio AS i_bio, i.location AS i_location, i.website AS i_website ' +
+  'FROM goodfriend g LEFT JOIN `user` u ON u.id = g.friend_id LEFT JOIN user_info i ON i.user_id = u.id ' +
+  'WHERE g.user_id = :me AND g.friend_id = :friend LIMIT 1';
+
 export default class GoodfriendService extends Service {
   /** My contacts, grouped by the initial of the name I see them under. */
   async contacts(meId: number, page: number, limit: number) {
-    const { Goodfriend } = this.ctx.model;
+    const offset = (page - 1) * limit;
     // One joined query returning plain rows: no model instances for a list of thousands.
-    const [ rows, count ] = await Promise.all([
-      this.ctx.model.query<ContactRow>(
-        'SELECT g.id, g.nickname AS beizhu, u.username, u.avatar, u.nickname AS friend_nickname, g.friend_id, u.uuid ' +
-        'FROM goodfriend g JOIN `user` u ON u.id = g.friend_id WHERE g.user_id = :me ORDER BY g.id LIMIT :limit OFFSET :offset',
-        { replacements: { me: meId, limit, offset: (page - 1) * limit }, type: QueryTypes.SELECT },
-      ),
-      Goodfriend.count({ where: { user_id: meId } }),
-    ]);
+    const rows = await this.ctx.model.query<ContactRow>(CONTACTS_SQL, { replacements: { me: meId, limit, offset }, type: QueryTypes.SELECT });
+    // A page that is not full tells the total by itself (nearly every request: the default page holds
+    // 2,000); only a full page, or one past the end, needs the COUNT round trip.
+    const count = rows.length < limit && (rows.length > 0 || offset === 0) ? offset + rows.length : await this.countContacts(meId);
     const contacts: Contact[] = rows.map(row => ({
       id: row.id,
       beizhu: row.beizhu ?? '',
@@ -32,21 +46,39 @@ export default class GoodfriendService extends Service {
     return { count, rows: groupContacts(contacts) };
   }
 
+  private async countContacts(meId: number): Promise<number> {
+    const row = await this.ctx.model.query<{ count: number | string }>(COUNT_SQL, { replacements: { me: meId }, type: QueryTypes.SELECT, plain: true });
+    return Number(row?.count ?? 0);
+  }
+
   /** My friend's profile; only through my own row for them. */
   async profile(meId: number, friendId: number) {
-    const { Goodfriend, User, Userinfo } = this.ctx.model;
-    const row = await Goodfriend.findOne({
-      where: { user_id: meId, friend_id: friendId },
-      attributes: [ 'id', 'user_id', 'friend_id', 'nickname' ],
-      include: [{
-        model: User,
-        as: 'friendinfo',
-        attributes: [ 'id', 'username', 'avatar', 'nickname', 'role', 'status' ],
-        include: [{ model: Userinfo, as: 'userinfo', attributes: [ 'id', 'gender', 'birthday', 'bio', 'location', 'website' ] }],
-      }],
-    });
+    // One joined statement read as plain values: the nested shape is built here rather than through
+    // three model instances (goodfriend → user → user_info) on every request.
+    const row = await this.ctx.model.query<ProfileRow>(PROFILE_SQL, { replacements: { me: meId, friend: friendId }, type: QueryTypes.SELECT, plain: true });
     if (!row) throw new BusinessError(MSG.friendMissing);
-    return row.get({ plain: true });
+    return {
+      id: row.id,
+      user_id: row.user_id,
+      friend_id: row.friend_id,
+      nickname: row.nickname,
+      friendinfo: row.u_id === null ? null : {
+        id: row.u_id,
+        username: row.u_username,
+        avatar: row.u_avatar,
+        nickname: row.u_nickname,
+        role: row.u_role,
+        status: row.u_status,
+        userinfo: row.i_id === null ? null : {
+          id: row.i_id,
+          gender: row.i_gender,
+          birthday: row.i_birthday,
+          bio: row.i_bio,
+          location: row.i_location,
+          website: row.i_website,
+        },
+      },
+    };
   }
 
   /** Puts my friend on or off my blacklist (a single atomic toggle: storms never lose an update). */
@@ -72,8 +104,12 @@ export default class GoodfriendService extends Service {
     const [ changed ] = await this.ctx.model.Goodfriend.update(values, { where });
     if (changed === 1) return;
     // MySQL reports CHANGED rows, not matched ones: setting the values a row already has (within the
-    // same second, so update_time is unchanged too) counts 0. Only a missing row is a refusal.
-    const found = await this.ctx.model.Goodfriend.findOne({ where, attributes: [ 'id' ] });
+    // same second, so update_time is unchanged too) counts 0. That is a success only if a matching row
+    // holds exactly those values now. A toggle always changes the row it matches, so for it 0 means
+    // nothing matched: looking again could find a row whose blacklist was lifted since, and answer
+    // "ok" for a toggle that never happened (a race with setblackgoodfriend).
+    const isToggle = Object.values(values).some(value => typeof value === 'object');
+    const found = !isToggle && await this.ctx.model.Goodfriend.findOne({ where: { ...where, ...values }, attributes: [ 'id' ] });
     if (!found) throw new BusinessError(refusal);
   }
 }

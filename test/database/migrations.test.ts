@@ -1,7 +1,8 @@
-import * as assert from 'assert';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as assert from 'node:assert';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { app } from 'egg-mock/bootstrap';
 import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequelize';
 import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
@@ -267,13 +268,13 @@ describe('test/database/migrations.test.ts', () => {
       assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
     });
 
-    for (const table of TABLES) {
+    TABLES.forEach(table => {
       it(`gives ${table} exactly the contract's columns`, async () => {
         const described = await db.getQueryInterface().describeTable(table) as Record<string, any>;
         assert.deepStrictEqual(Object.keys(described).sort(), Object.keys(SPEC[table]).sort());
         for (const [ name, spec ] of Object.entries(SPEC[table])) checkColumn(table, name, described[name], spec);
       });
-    }
+    });
 
     it('has the unique indexes: user.username/uuid/mobile/email/openids, user_info.user_id, goodfriend(user_id, friend_id)', async () => {
       for (const column of [ 'username', 'uuid', 'mobile', 'email', 'wechat_openid', 'qq_openid', 'weibo_uid' ]) {
@@ -360,7 +361,7 @@ describe('test/database/migrations.test.ts', () => {
   describe('on a database the original course created (tables present, no SequelizeMeta)', () => {
     let db: Sequelize;
     let applied: string[];
-    const legacyHash = require('crypto').createHash('sha256').update('123456').digest('hex');
+    const legacyHash = createHash('sha256').update('123456').digest('hex');
 
     before(async function() {
       this.timeout(timeout);

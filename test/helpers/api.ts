@@ -1,5 +1,5 @@
 import { MockApplication as Application } from 'egg-mock';
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 
 export const PASSWORD = 'secret123';
 
@@ -12,16 +12,50 @@ export function uniqueName(prefix = 'user'): string {
 
 export interface TestUser { id: number; username: string; token: string; uuid: string; nickname: string }
 
+/**
+ * Every token issued during the suite (test/zz-logs.test.ts checks that none reaches a log file): the
+ * in-process app's signer is watched from the first registerUser/login on, and tests that talk to a
+ * real server process add theirs with recordToken.
+ */
+const issued = new Set<string>();
+const WATCHED = Symbol('eggchat-test#watchedSigner');
+
+export function recordToken(token: unknown): void {
+  if (typeof token === 'string' && token) issued.add(token);
+}
+
+export function issuedTokens(): string[] {
+  return [ ...issued ];
+}
+
+/** Records every token `app.jwt.sign` produces from now on (idempotent). */
+export function watchTokens(app: Application): void {
+  const jwt = (app as any).jwt;
+  if (!jwt || jwt[WATCHED]) return;
+  const sign = jwt.sign;
+  jwt.sign = (...args: unknown[]) => {
+    const token = sign(...args);
+    recordToken(token);
+    return token;
+  };
+  jwt[WATCHED] = true;
+}
+
 /** Registers through the real endpoint and returns the new account with its token. */
 export async function registerUser(app: Application, username = uniqueName(), password = PASSWORD): Promise<TestUser> {
-  const res = await app.httpRequest().post('/api/regChat').type('form').send({ username, password });
+  watchTokens(app);
+  const res = await app.httpRequest().post('/api/regChat').type('form')
+    .send({ username, password });
   assert.strictEqual(res.status, 200, JSON.stringify(res.body));
   const { id, token, uuid, nickname } = res.body.data;
+  recordToken(token);
   return { id, username, token, uuid, nickname };
 }
 
 export async function login(app: Application, username: string, password = PASSWORD) {
-  return app.httpRequest().post('/api/loginChat').type('form').send({ username, password });
+  watchTokens(app);
+  return app.httpRequest().post('/api/loginChat').type('form')
+    .send({ username, password });
 }
 
 export function post(app: Application, path: string, token?: string) {

@@ -1,5 +1,5 @@
 import { MockApplication as Application } from 'egg-mock';
-import * as http from 'http';
+import * as http from 'node:http';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const mockHttpServer: (app: Application) => http.Server = require('egg-mock/lib/mock_http_server');
 

@@ -22,7 +22,8 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async peek(key: string): Promise<{ count: number; ttlMs: number } | null> {
-    const [[ , value ], [ , ttlMs ]] = await this.redis.multi().get(key).pttl(key).exec() as Array<[Error | null, any]>;
+    const [[ , value ], [ , ttlMs ]] = await this.redis.multi().get(key).pttl(key)
+      .exec() as Array<[Error | null, any]>;
     return value === null ? null : { count: Number(value), ttlMs: Math.max(0, Number(ttlMs)) };
   }
 

@@ -1,4 +1,5 @@
-import * as assert from 'assert';
+import * as assert from 'node:assert';
+import { createHash } from 'node:crypto';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../helpers/db';
 import { assertFail, assertOk, login, post, registerUser, uniqueName, PASSWORD } from '../../helpers/api';
@@ -21,7 +22,8 @@ describe('test/app/controller/user.test.ts', () => {
   describe('POST /api/regChat', () => {
     it('creates user + user_info and answers the seed shape without the password', async () => {
       const username = uniqueName('reg');
-      const res = await app.httpRequest().post('/api/regChat').type('form').send({ username, password: PASSWORD });
+      const res = await app.httpRequest().post('/api/regChat').type('form')
+        .send({ username, password: PASSWORD });
       const data = assertOk(res);
       assert.deepStrictEqual(Object.keys(data).sort(), [ ...USER_COLUMNS ].sort());
       assert.strictEqual(data.username, username);
@@ -40,7 +42,8 @@ describe('test/app/controller/user.test.ts', () => {
       assert.ok(info, 'user_info row created');
       assert.strictEqual(info!.gender, 'unknown');
       // create_time is the same instant as register_time, shown in +08:00.
-      const shifted = new Date(new Date(data.register_time).getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+      const shifted = new Date(new Date(data.register_time).getTime() + 8 * 3600_000).toISOString().slice(0, 19)
+        .replace('T', ' ');
       assert.strictEqual(data.create_time, shifted);
     });
 
@@ -71,15 +74,18 @@ describe('test/app/controller/user.test.ts', () => {
 
     it('refuses a taken username (case-insensitive, as MySQL compares)', async () => {
       const user = await registerUser(app);
-      assertFail(await app.httpRequest().post('/api/regChat').type('form').send({ username: user.username, password: PASSWORD }), 400, MSG.usernameTaken);
-      assertFail(await app.httpRequest().post('/api/regChat').type('form').send({ username: user.username.toUpperCase(), password: PASSWORD }), 400, MSG.usernameTaken);
+      assertFail(await app.httpRequest().post('/api/regChat').type('form')
+        .send({ username: user.username, password: PASSWORD }), 400, MSG.usernameTaken);
+      assertFail(await app.httpRequest().post('/api/regChat').type('form')
+        .send({ username: user.username.toUpperCase(), password: PASSWORD }), 400, MSG.usernameTaken);
       assert.strictEqual(await app.model.User.count({ where: { username: user.username } }), 1);
     });
 
     it('creates one account when the same name is registered concurrently', async () => {
       const username = uniqueName('race');
       const results = await inParallel(app, 6, () =>
-        app.httpRequest().post('/api/regChat').type('form').send({ username, password: PASSWORD }));
+        app.httpRequest().post('/api/regChat').type('form')
+          .send({ username, password: PASSWORD }));
       const ok = results.filter(r => r.status === 200);
       assert.strictEqual(ok.length, 1, JSON.stringify(results.map(r => [ r.status, r.body ])));
       for (const r of results.filter(r => r.status !== 200)) assertFail(r, 400, MSG.usernameTaken);
@@ -147,7 +153,7 @@ describe('test/app/controller/user.test.ts', () => {
 
     it('accepts a legacy unsalted SHA-256 hash once and replaces it with scrypt', async () => {
       const user = await registerUser(app);
-      const legacy = require('crypto').createHash('sha256').update('legacy123').digest('hex');
+      const legacy = createHash('sha256').update('legacy123').digest('hex');
       await app.model.User.update({ password: legacy }, { where: { id: user.id } });
       assertFail(await login(app, user.username, 'wrong-one'), 400, MSG.wrongPassword);
       assertOk(await login(app, user.username, 'legacy123'));

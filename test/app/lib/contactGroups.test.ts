@@ -1,4 +1,4 @@
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import { Contact, groupContacts, indexName } from '../../../app/lib/contactGroups';
 
 let nextId = 1;

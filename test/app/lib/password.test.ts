@@ -1,5 +1,5 @@
-import * as assert from 'assert';
-import { createHash } from 'crypto';
+import * as assert from 'node:assert';
+import { createHash, randomBytes, scryptSync } from 'node:crypto';
 import { burnPasswordWork, hashPassword, passwordFingerprint, verifyPassword } from '../../../app/lib/password';
 
 const FORMAT = /^scrypt\$16384\$8\$1\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
@@ -50,6 +50,7 @@ describe('test/app/lib/password.test.ts', () => {
       const parts = stored.split('$');
       const otherSalt = [ ...parts.slice(0, 4), Buffer.alloc(16, 7).toString('base64'), parts[5] ].join('$');
       const key = Buffer.from(parts[5], 'base64');
+      // eslint-disable-next-line no-bitwise
       key[0] ^= 1;
       const otherKey = [ ...parts.slice(0, 5), key.toString('base64') ].join('$');
       assert.strictEqual((await verifyPassword('secret123', otherSalt)).ok, false);
@@ -57,7 +58,6 @@ describe('test/app/lib/password.test.ts', () => {
     });
 
     it('accepts a hash made with weaker scrypt parameters and asks for a rehash', async () => {
-      const { scryptSync, randomBytes } = require('crypto');
       const salt = randomBytes(16);
       const key = scryptSync('secret123', salt, 64, { N: 1024, r: 8, p: 1 });
       const weak = `scrypt$1024$8$1$${salt.toString('base64')}$${key.toString('base64')}`;

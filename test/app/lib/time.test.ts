@@ -1,4 +1,4 @@
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import { formatLocalDateTime, offsetMinutes } from '../../../app/lib/time';
 
 describe('test/app/lib/time.test.ts', () => {

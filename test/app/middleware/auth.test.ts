@@ -1,4 +1,4 @@
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../helpers/db';
 import { assertOk, login, post, registerUser, TestUser } from '../../helpers/api';

@@ -1,4 +1,4 @@
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../helpers/db';
 import { assertOk, registerUser, uniqueName, PASSWORD } from '../../helpers/api';
@@ -32,7 +32,8 @@ describe('test/app/middleware/errorHandler.test.ts', () => {
     });
 
     it('POST on an unknown path answers the same 404', async () => {
-      assertJsonFail(await app.httpRequest().post('/api/nothing').type('form').send({ a: 1 }), 404, MSG.notFound);
+      assertJsonFail(await app.httpRequest().post('/api/nothing').type('form')
+        .send({ a: 1 }), 404, MSG.notFound);
       assertJsonFail(await app.httpRequest().post('/api/chat/nothing').set('token', 'x'), 404, MSG.notFound);
     });
 
@@ -45,40 +46,48 @@ describe('test/app/middleware/errorHandler.test.ts', () => {
   describe('request bodies', () => {
     it('accepts form-encoded bodies', async () => {
       const username = uniqueName('form');
-      const data = assertOk(await app.httpRequest().post('/api/regChat').type('form').send({ username, password: PASSWORD }));
+      const data = assertOk(await app.httpRequest().post('/api/regChat').type('form')
+        .send({ username, password: PASSWORD }));
       assert.strictEqual(data.username, username);
-      assert.strictEqual(assertOk(await app.httpRequest().post('/api/loginChat').type('form').send({ username, password: PASSWORD })).username, username);
+      assert.strictEqual(assertOk(await app.httpRequest().post('/api/loginChat').type('form')
+        .send({ username, password: PASSWORD })).username, username);
     });
 
     it('accepts JSON bodies', async () => {
       const username = uniqueName('json');
-      const res = await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json').send(JSON.stringify({ username, password: PASSWORD }));
+      const res = await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json')
+        .send(JSON.stringify({ username, password: PASSWORD }));
       assert.strictEqual(assertOk(res).username, username);
-      const again = await app.httpRequest().post('/api/loginChat').set('Content-Type', 'application/json; charset=utf-8').send(JSON.stringify({ username, password: PASSWORD }));
+      const again = await app.httpRequest().post('/api/loginChat').set('Content-Type', 'application/json; charset=utf-8')
+        .send(JSON.stringify({ username, password: PASSWORD }));
       assert.strictEqual(assertOk(again).username, username);
     });
 
     it('answers 400 for malformed JSON and creates nothing', async () => {
       const before = await app.model.User.count();
       for (const body of [ '{"username":', '{username: "abcd"}', '[1,2', '{"a":1}}' ]) {
-        const res = await app.httpRequest().post('/api/loginChat').set('Content-Type', 'application/json').send(body);
+        const res = await app.httpRequest().post('/api/loginChat').set('Content-Type', 'application/json')
+          .send(body);
         assertJsonFail(res, 400, MSG.badBody);
         assertRequestId(res);
       }
-      assertJsonFail(await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json').send('{"username":"abcdef","password":'), 400, MSG.badBody);
+      assertJsonFail(await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json')
+        .send('{"username":"abcdef","password":'), 400, MSG.badBody);
       assert.strictEqual(await app.model.User.count(), before);
     });
 
     it('answers 413 for a JSON body over 1 MB', async () => {
       const body = JSON.stringify({ username: 'abcd', password: PASSWORD, padding: 'x'.repeat(ONE_MB + 10) });
-      const res = await app.httpRequest().post('/api/loginChat').set('Content-Type', 'application/json').send(body);
+      const res = await app.httpRequest().post('/api/loginChat').set('Content-Type', 'application/json')
+        .send(body);
       assertJsonFail(res, 413, MSG.bodyTooLarge);
       assertRequestId(res);
     });
 
     it('answers 413 for a form body over 1 MB', async () => {
       const body = `username=abcd&password=${PASSWORD}&padding=${'x'.repeat(ONE_MB + 10)}`;
-      const res = await app.httpRequest().post('/api/regChat').type('form').send(body);
+      const res = await app.httpRequest().post('/api/regChat').type('form')
+        .send(body);
       assertJsonFail(res, 413, MSG.bodyTooLarge);
     });
 
@@ -86,7 +95,8 @@ describe('test/app/middleware/errorHandler.test.ts', () => {
       const username = uniqueName('big');
       const body = JSON.stringify({ username, password: PASSWORD, padding: 'x'.repeat(ONE_MB - 200) });
       assert.ok(Buffer.byteLength(body) < ONE_MB);
-      assert.strictEqual(assertOk(await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json').send(body)).username, username);
+      assert.strictEqual(assertOk(await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json')
+        .send(body)).username, username);
     });
   });
 
@@ -94,11 +104,13 @@ describe('test/app/middleware/errorHandler.test.ts', () => {
     it('is set on success, 401, 404, 422 and 400 responses, different each time', async () => {
       const user = await registerUser(app);
       const responses: Res[] = [
-        await app.httpRequest().post('/api/loginChat').type('form').send({ username: user.username, password: PASSWORD }),
+        await app.httpRequest().post('/api/loginChat').type('form')
+          .send({ username: user.username, password: PASSWORD }),
         await app.httpRequest().post('/api/chat/logout'),
         await app.httpRequest().get('/missing'),
         await app.httpRequest().post('/api/loginChat').send({}),
-        await app.httpRequest().post('/api/loginChat').type('form').send({ username: 'nobody_x', password: PASSWORD }),
+        await app.httpRequest().post('/api/loginChat').type('form')
+          .send({ username: 'nobody_x', password: PASSWORD }),
       ];
       assert.deepStrictEqual(responses.map(r => r.status), [ 200, 401, 404, 422, 400 ]);
       for (const res of responses) assertRequestId(res);
@@ -117,14 +129,22 @@ describe('test/app/middleware/errorHandler.test.ts', () => {
 
     it('401, 422 and 400 stay JSON with Accept: text/html', async () => {
       assertJsonFail(await app.httpRequest().post('/api/chat/logout').set('Accept', html), 401, MSG.authMissing);
-      assertJsonFail(await app.httpRequest().post('/api/chat/logout').set('Accept', html).set('token', 'garbage'), 401, MSG.authInvalid);
-      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html).type('form').send({ password: PASSWORD }), 422, '账号不能为空');
-      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html).type('form').send({ username: 'nobody_y', password: PASSWORD }), 400, MSG.accountMissingOrDisabled);
+      assertJsonFail(await app.httpRequest().post('/api/chat/logout').set('Accept', html)
+        .set('token', 'garbage'), 401, MSG.authInvalid);
+      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html)
+        .type('form')
+        .send({ password: PASSWORD }), 422, '账号不能为空');
+      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html)
+        .type('form')
+        .send({ username: 'nobody_y', password: PASSWORD }), 400, MSG.accountMissingOrDisabled);
     });
 
     it('malformed and oversized bodies stay JSON with Accept: text/html', async () => {
-      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html).set('Content-Type', 'application/json').send('{"x"'), 400, MSG.badBody);
-      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html).set('Content-Type', 'application/json')
+      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html)
+        .set('Content-Type', 'application/json')
+        .send('{"x"'), 400, MSG.badBody);
+      assertJsonFail(await app.httpRequest().post('/api/loginChat').set('Accept', html)
+        .set('Content-Type', 'application/json')
         .send(JSON.stringify({ padding: 'y'.repeat(ONE_MB + 1) })), 413, MSG.bodyTooLarge);
     });
   });

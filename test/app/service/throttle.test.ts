@@ -1,4 +1,4 @@
-import * as assert from 'assert';
+import * as assert from 'node:assert';
 import { app, mock } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../helpers/db';
 import { assertFail, assertOk, login, post, registerUser, uniqueName, PASSWORD } from '../../helpers/api';

@@ -1,5 +1,5 @@
-import * as assert from 'assert';
-import { randomUUID } from 'crypto';
+import * as assert from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../../helpers/db';
 import { assertFail, assertOk, get, post, registerUser, TestUser } from '../../../helpers/api';
@@ -215,12 +215,12 @@ describe('test/app/controller/chat/apply.test.ts', () => {
         [ 'a 51-character nickname', id => ({ friend_id: id, nickname: '昵'.repeat(51) }), '我的昵称或者说明 的长度 不能超过 50' ],
         [ 'a nickname array', id => ({ friend_id: id, nickname: [ 'a' ] }), '我的昵称或者说明 必须是字符串' ],
       ];
-      for (const [ name, body, message ] of invalid) {
+      invalid.forEach(([ name, body, message ]) => {
         it(`answers 422 for ${name} and creates nothing`, async () => {
           assertFail(await applyfriend(me.token, body(target.id)), 422, message);
           assert.strictEqual(await app.model.Goodfriendapply.count({ where: { user_id: me.id } }), 0);
         });
-      }
+      });
 
       it('accepts a 50-character nickname', async () => {
         assertOk(await applyfriend(me.token, { friend_id: target.id, nickname: '昵'.repeat(50) }));
@@ -304,7 +304,8 @@ describe('test/app/controller/chat/apply.test.ts', () => {
       const data = assertOk(await listapplyfriend(me.token, '/1?limit=1'));
       const row = await app.model.Goodfriendapply.findByPk(data.alldata[0].id);
       const stored = new Date(row!.getDataValue('create_time') as any);
-      const shifted = new Date(stored.getTime() + 8 * 3600_000).toISOString().slice(0, 19).replace('T', ' ');
+      const shifted = new Date(stored.getTime() + 8 * 3600_000).toISOString().slice(0, 19)
+        .replace('T', ' ');
       assert.strictEqual(data.alldata[0].create_time, shifted);
     });
 
@@ -366,11 +367,11 @@ describe('test/app/controller/chat/apply.test.ts', () => {
       [ '/1?limit=abc', '每页条数 必须是整数' ],
       [ '?limit=-5', '每页条数 必须大于或等于 1' ],
     ];
-    for (const [ suffix, message ] of invalid) {
+    invalid.forEach(([ suffix, message ]) => {
       it(`answers 422 for ${suffix}`, async () => {
         assertFail(await listapplyfriend(me.token, suffix), 422, message);
       });
-    }
+    });
   });
 
   describe('POST /api/chat/handleapply/:id', () => {
@@ -553,14 +554,14 @@ describe('test/app/controller/chat/apply.test.ts', () => {
         [ 'id 0', () => [ 0, { status: 'agree' }], '申请表的id 必须大于或等于 1' ],
         [ 'a 51-character nickname', i => [ i, { status: 'agree', nickname: '备'.repeat(51) }], '好友备注 的长度 不能超过 50' ],
       ];
-      for (const [ name, build, message ] of invalid) {
+      invalid.forEach(([ name, build, message ]) => {
         it(`answers 422 for ${name} and changes nothing`, async () => {
           const [ pathId, body ] = build(id);
           assertFail(await handleapply(me.token, pathId, body), 422, message);
           assert.strictEqual((await app.model.Goodfriendapply.findByPk(id, { raw: true }))!.status, 'pending');
           assert.strictEqual(await friendRowsOfPair(me.id, applicant.id), 0);
         });
-      }
+      });
 
       it('the id comes from the path, never from the body', async () => {
         const other = await registerUser(app);

@@ -1,5 +1,5 @@
-import * as assert from 'assert';
-import { randomUUID } from 'crypto';
+import * as assert from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../../helpers/db';
 import { assertFail, assertOk, get, post, registerUser, uniqueName, TestUser } from '../../../helpers/api';
@@ -286,7 +286,7 @@ describe('test/app/controller/chat/goodfriend.test.ts', () => {
     it('refuses someone who is not my friend, an unknown id and myself', async () => {
       const stranger = await makeUser();
       assertFail(await get(app, `/api/chat/getgoodfriendinfo/${stranger.id}`, me.token), 400, '好友不存在');
-      assertFail(await get(app, `/api/chat/getgoodfriendinfo/2147483000`, me.token), 400, '好友不存在');
+      assertFail(await get(app, '/api/chat/getgoodfriendinfo/2147483000', me.token), 400, '好友不存在');
       assertFail(await get(app, `/api/chat/getgoodfriendinfo/${me.id}`, me.token), 400, '好友不存在');
     });
 
@@ -307,11 +307,11 @@ describe('test/app/controller/chat/goodfriend.test.ts', () => {
       assertFail(await get(app, `/api/chat/getgoodfriendinfo/${friend.id}`), 401, MSG.authMissing);
     });
 
-    for (const [ id, message ] of [[ 'abc', '好友id 必须是整数' ], [ '0', '好友id 必须大于或等于 1' ], [ '-3', '好友id 必须大于或等于 1' ]]) {
+    ([[ 'abc', '好友id 必须是整数' ], [ '0', '好友id 必须大于或等于 1' ], [ '-3', '好友id 必须大于或等于 1' ]]).forEach(([ id, message ]) => {
       it(`answers 422 for id ${id}`, async () => {
         assertFail(await get(app, `/api/chat/getgoodfriendinfo/${id}`, me.token), 422, message);
       });
-    }
+    });
   });
 
   describe('friend settings', () => {
@@ -470,13 +470,13 @@ describe('test/app/controller/chat/goodfriend.test.ts', () => {
         [ 'melookfriend -1', '', { friendlookme: 1, melookfriend: -1 }, '我是否看朋友 的值 `-1` 必须在 [`0`、`1`] 中' ],
         [ 'id abc', 'abc', { friendlookme: 1, melookfriend: 1 }, '好友id 必须是整数' ],
       ];
-      for (const [ name, badId, body, message ] of invalid) {
+      invalid.forEach(([ name, badId, body, message ]) => {
         it(`answers 422 for ${name} and changes nothing`, async () => {
           const friend = await newFriend();
           assertFail(await setSee(me.token, badId || friend.id, body), 422, message);
           assert.deepStrictEqual(flags(await row(me.id, friend.id)), { isblack: 0, ismystarfriend: 0, friendlookme: 1, melookfriend: 1 });
         });
-      }
+      });
     });
   });
 });

@@ -1,5 +1,5 @@
-import * as assert from 'assert';
-import { randomUUID } from 'crypto';
+import * as assert from 'node:assert';
+import { randomUUID } from 'node:crypto';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase, isMysql } from '../../../helpers/db';
 import { assertFail, assertOk, post, registerUser, TestUser } from '../../../helpers/api';
@@ -132,12 +132,12 @@ describe('test/app/controller/chat/search.test.ts', () => {
         [ '%%', []],
         [ '_b', []],
       ];
-      for (const [ keyword, expected ] of cases) {
+      cases.forEach(([ keyword, expected ]) => {
         it(`keyword ${JSON.stringify(keyword)} finds ${JSON.stringify(expected)}`, async () => {
           const found = await names(me.token, keyword);
           assert.deepStrictEqual([ ...found ].sort(), [ ...expected ].sort());
         });
-      }
+      });
 
       it('a plain prefix still finds all of them', async () => {
         const found = await names(me.token, 'ab');
@@ -156,15 +156,17 @@ describe('test/app/controller/chat/search.test.ts', () => {
       [ 'a keyword array', { keyword: [ 'srch' ] }, '搜索关键词 必须是字符串' ],
       [ 'a keyword object', { keyword: { like: '%' } }, '搜索关键词 必须是字符串' ],
     ];
-    for (const [ name, body, message ] of invalid) {
+    invalid.forEach(([ name, body, message ]) => {
       it(`answers 422 for ${name}`, async () => {
         assertFail(await search(me.token, body), 422, message);
       });
-    }
+    });
 
     it('accepts a 50-character keyword and a form body', async () => {
       assertOk(await search(me.token, { keyword: 'k'.repeat(50) }));
-      const res = await app.httpRequest().post('/api/chat/searchUser').set('token', me.token).type('form').send({ keyword: 'srch' });
+      const res = await app.httpRequest().post('/api/chat/searchUser').set('token', me.token)
+        .type('form')
+        .send({ keyword: 'srch' });
       assert.strictEqual(assertOk(res)[0].username, 'srch');
     });
   });
