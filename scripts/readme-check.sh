@@ -11,7 +11,6 @@ set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 README=${README_FILE:-$ROOT/README.md}
-grep -q 'seed:demo' "$README" 2>/dev/null || README="$ROOT/docs/README.draft.md"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/eggchat-readme.XXXXXX")
 COPY="$WORK/eggchat"
 # shellcheck source=scripts/lib/build-copy.sh
