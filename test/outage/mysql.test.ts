@@ -1,31 +1,14 @@
 import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
-import { AppServer, Reply, TcpProxy, databaseEnv, eventually, sleep, startServer, startTcpProxy } from '../helpers/server';
+import { AppServer, TcpProxy, databaseEnv, eventually, sleep, startServer, startTcpProxy } from '../helpers/server';
 import { PASSWORD, uniqueName } from '../helpers/api';
-import { MSG } from '../../app/lib/messages';
+import { FAST_MS, assertOkReply, assertUnavailable } from '../helpers/outage';
 
 /**
  * MySQL goes away under a real server process and comes back. The server reaches the database through a
  * TCP proxy that the test cuts (every connection reset, new ones refused) and restores; sessions stay in
  * the test's Redis (or, without REDIS_URL, in the database itself).
  */
-
-const FAST_MS = 3000;
-
-function assertUnavailable(reply: Reply, what: string, boundMs = FAST_MS) {
-  assert.ok(!reply.error, `${what}: no HTTP answer (${reply.error}) after ${reply.ms} ms`);
-  assert.strictEqual(reply.status, 503, `${what}: expected 503, got ${reply.status} ${JSON.stringify(reply.body)}`);
-  assert.match(String(reply.headers['content-type']), /application\/json/, what);
-  assert.strictEqual(reply.body.msg, 'fail', what);
-  assert.strictEqual(reply.body.data, MSG.unavailable, what);
-  assert.ok(reply.ms < boundMs, `${what}: answered after ${reply.ms} ms (bound ${boundMs} ms)`);
-}
-
-function assertOkReply(reply: Reply, what: string) {
-  assert.strictEqual(reply.status, 200, `${what}: expected 200, got ${reply.status || reply.error} ${JSON.stringify(reply.body)}`);
-  assert.strictEqual(reply.body.msg, 'ok', what);
-  return reply.body.data;
-}
 
 describe('test/outage/mysql.test.ts', function() {
   this.timeout(120_000);

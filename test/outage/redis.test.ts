@@ -1,32 +1,15 @@
 import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
-import { AppServer, RedisProcess, Reply, databaseEnv, eventually, redisCommand, sleep, startRedis, startServer } from '../helpers/server';
+import { AppServer, RedisProcess, databaseEnv, eventually, redisCommand, sleep, startRedis, startServer } from '../helpers/server';
 import { PASSWORD, uniqueName } from '../helpers/api';
 import { MSG } from '../../app/lib/messages';
+import { FAST_MS, assertOkReply, assertUnavailable } from '../helpers/outage';
 
 /**
  * Redis (the session and throttle store of the production profile) goes away under a real server
  * process and comes back: the server answers 503 fast, lets nobody through, changes nothing, and
  * recovers by itself. The server talks to a spare redis-server of its own; the database is the test's.
  */
-
-/** A dependency outage must be answered within this bound (measured per request). */
-const FAST_MS = 3000;
-
-function assertUnavailable(reply: Reply, what: string) {
-  assert.ok(!reply.error, `${what}: no HTTP answer (${reply.error}) after ${reply.ms} ms`);
-  assert.strictEqual(reply.status, 503, `${what}: expected 503, got ${reply.status} ${JSON.stringify(reply.body)}`);
-  assert.match(String(reply.headers['content-type']), /application\/json/, what);
-  assert.strictEqual(reply.body.msg, 'fail', what);
-  assert.strictEqual(reply.body.data, MSG.unavailable, what);
-  assert.ok(reply.ms < FAST_MS, `${what}: answered after ${reply.ms} ms (bound ${FAST_MS} ms)`);
-}
-
-function assertOkReply(reply: Reply, what: string) {
-  assert.strictEqual(reply.status, 200, `${what}: expected 200, got ${reply.status || reply.error} ${JSON.stringify(reply.body)}`);
-  assert.strictEqual(reply.body.msg, 'ok', what);
-  return reply.body.data;
-}
 
 describe('test/outage/redis.test.ts', function() {
   this.timeout(120_000);
