@@ -1,6 +1,6 @@
 import { Service } from 'egg';
-import { randomUUID } from 'crypto';
-import { Transaction } from 'sequelize';
+import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
+import { QueryTypes, Transaction } from 'sequelize';
 import { AuthError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { passwordFingerprint } from '../lib/password';
@@ -8,7 +8,36 @@ import { AuthenticatedUser } from '../extend/context';
 
 const ALGORITHM = 'HS256';
 
+interface JsonWebToken {
+  sign(payload: object, key: KeyObject, options: { algorithm: string; expiresIn: number }): string;
+  verify(token: string, key: KeyObject, options: { algorithms: string[] }): unknown;
+}
+
+// jsonwebtoken (the library egg-jwt wraps, same version through the override) called directly with a
+// KeyObject: egg-jwt only passes a string secret on, and for a string jsonwebtoken 9 first tries (and
+// fails) to parse it as a PEM public key, then builds a secret KeyObject — on every request. The
+// KeyObject is built once here instead.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const jsonwebtoken: JsonWebToken = require('jsonwebtoken');
+
+let cachedSecret: string | undefined;
+let cachedKey: KeyObject | undefined;
+
+/** The HMAC key of the configured secret (the same bytes jsonwebtoken would derive from the string). */
+function signingKey(secret: string): KeyObject {
+  if (secret !== cachedSecret || !cachedKey) {
+    cachedKey = createSecretKey(Buffer.from(secret, 'utf8'));
+    cachedSecret = secret;
+  }
+  return cachedKey;
+}
+
 interface TokenPayload { id: number; uuid: string; role: string; sid: string }
+interface SessionUser { id: number; uuid: string; role: string; nickname: string; password: string; status: number; is_deleted: number }
+
+// The user row behind a token, read by primary key as one fixed statement: no model query building and
+// no instance for what every authenticated request does.
+const SESSION_USER_SQL = 'SELECT id, uuid, role, nickname, password, status, is_deleted FROM `user` WHERE id = ? LIMIT 1';
 interface SessionOwner { id: number; uuid: string; role: string; password: string }
 
 /**
@@ -29,14 +58,14 @@ export default class TokenService extends Service {
     const ttl = this.config.chat.tokenTtlSeconds;
     await this.app.kvStore.set(this.sessionKey(user.id, sid), `${sid}.${passwordFingerprint(user.password)}`, ttl, transaction);
     const payload: TokenPayload = { id: user.id, uuid: user.uuid, role: user.role, sid };
-    return this.app.jwt.sign(payload, this.config.jwt.secret, { algorithm: ALGORITHM, expiresIn: ttl });
+    return jsonwebtoken.sign(payload, signingKey(this.config.jwt.secret), { algorithm: ALGORITHM, expiresIn: ttl });
   }
 
   /** Checks signature, expiry, the stored session and the user row; throws AuthError with the contract's messages. */
   async authenticate(token: string): Promise<AuthenticatedUser> {
     let payload: TokenPayload;
     try {
-      payload = this.app.jwt.verify(token, this.config.jwt.secret, { algorithms: [ ALGORITHM ] }) as unknown as TokenPayload;
+      payload = jsonwebtoken.verify(token, signingKey(this.config.jwt.secret), { algorithms: [ ALGORITHM ] }) as TokenPayload;
     } catch (err: any) {
       throw new AuthError(err?.name === 'TokenExpiredError' ? MSG.authExpired : MSG.authInvalid);
     }
@@ -45,10 +74,7 @@ export default class TokenService extends Service {
     // One store read and one primary-key read, side by side.
     const [ stored, user ] = await Promise.all([
       this.app.kvStore.get(this.sessionKey(payload.id, payload.sid)),
-      this.ctx.model.User.findByPk(payload.id, {
-        attributes: [ 'id', 'uuid', 'role', 'nickname', 'password', 'status', 'is_deleted' ],
-        raw: true,
-      }),
+      this.ctx.model.query<SessionUser>(SESSION_USER_SQL, { replacements: [ payload.id ], type: QueryTypes.SELECT, plain: true }),
     ]);
     if (!user || Number(user.status) !== 1 || Number(user.is_deleted) !== 0) throw new AuthError(MSG.authUserDisabled);
     const [ storedSid, storedFingerprint ] = (stored || '').split('.');

@@ -1,0 +1,380 @@
+#!/usr/bin/env node
+'use strict';
+/**
+ * npm run bench [-- --quick] [-- --no-growth] [-- --no-docs]
+ *
+ * Builds the server, starts it as production does (egg-scripts, one worker per core) on the profile the
+ * environment names (DATABASE_URL/REDIS_URL: MariaDB + Redis; neither: embedded SQLite), starts a bare Egg
+ * app beside it (the framework's ceiling), seeds 100,000 users and the friend graph with bulk inserts,
+ * drives every scenario with autocannon, prints the table and writes bench/results/<profile>-<mode>.json
+ * and a section of docs/BENCHMARKS.md. The full run also measures cost growth (goodfriendlist at 100 …
+ * 5,000 friends, searchUser at 10k, 100k and 1M users) and draws it in docs/*.png.
+ * Everything it starts is stopped, and its database dropped, in a finally.
+ */
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { ROOT, DATA_DIR, profileFromEnv } = require('./lib/profile');
+const { log } = require('./lib/util');
+const { buildServer, requireBuilt, BUILD_DIR } = require('./lib/build');
+const { EggServer, CpuMeter, processesNamed } = require('./lib/servers');
+const db = require('./lib/db');
+const { Seeder, PASSWORD, ACTORS, FRIEND_COUNTS, WRITERS, HANDLERS, username } = require('./lib/seed');
+const { loginAll, firstRequests, mainScenarios, searchScenarios, settle, get } = require('./lib/scenarios');
+const { measure, autocannonVersion } = require('./lib/load');
+const { printTable, updateDocs, ratio } = require('./lib/report');
+const { renderPngs } = require('./lib/plot');
+
+const argv = new Set(process.argv.slice(2));
+// --only=friends-200,search-exact: run just these rows of the table (while working on one route).
+const ONLY = (process.argv.slice(2).find(a => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean);
+const QUICK = argv.has('--quick');
+const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth'));
+const WRITE_DOCS = !argv.has('--no-docs');
+// --keep: leave the servers running and the data in place afterwards (for poking at them by hand);
+// stop them with `npx egg-scripts stop --title=eggchat-bench` and `--title=eggchat-bench-bare`.
+const KEEP = argv.has('--keep');
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
+const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
+// BENCH_LABEL=heapcap: a variant run, kept apart (bench/results/<profile>-<mode>-<label>.json, its own docs section).
+const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '');
+const WORKERS = Number(process.env.BENCH_WORKERS || os.cpus().length);
+
+const PLAN = QUICK
+  ? { users: 100_000, duration: 3, warmup: 1, bare: 2, barePerRow: false, perHandler: 60, growthDuration: 0 }
+  : { users: 100_000, duration: 10, warmup: 2, bare: 5, barePerRow: true, perHandler: 200, growthDuration: 4 };
+const GROWTH_USERS = [ 10_000, PLAN.users, Number(process.env.BENCH_MAX_USERS || 1_000_000) ];
+const GROWTH_FRIENDS = Object.entries(FRIEND_COUNTS).map(([ id, friends ]) => ({ id: Number(id), friends }));
+
+const loadavg = () => os.loadavg().map(v => v.toFixed(2)).join(' ');
+
+function serverEnv(profile, port) {
+  const env = { ...process.env };
+  for (const key of [ 'DATABASE_URL', 'REDIS_URL', 'SQLITE_FILE', 'EGG_SERVER_ENV', 'NODE_ENV', 'DB_AUTO_MIGRATE', 'PORT', 'HOST', 'npm_config_argv' ]) delete env[key];
+  Object.assign(env, {
+    EGG_SERVER_ENV: 'prod',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+    DB_AUTO_MIGRATE: '0',
+    // The throttles protect real users; the bench logs in and applies far beyond them on purpose.
+    LOGIN_FAIL_LIMIT_ACCOUNT: '1000000000',
+    LOGIN_FAIL_LIMIT_IP: '1000000000',
+    REGISTER_LIMIT_IP: '1000000000',
+    APPLY_LIMIT_DAILY: '1000000000',
+  });
+  // An experiment knob, off by default: node flags for the eggchat server only (e.g. a heap cap).
+  if (process.env.BENCH_SERVER_NODE_OPTIONS && port === BASE_PORT) env.NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS;
+  if (profile.mysql) env.DATABASE_URL = profile.mysql.url;
+  else env.SQLITE_FILE = profile.sqliteFile;
+  if (profile.redis) env.REDIS_URL = profile.redis.url;
+  return env;
+}
+
+async function flushRedis(profile) {
+  if (!profile.redis) return null;
+  const Redis = require(require.resolve('ioredis', { paths: [ ROOT ] }));
+  const { host, port, password, db: index } = profile.redis;
+  const client = new Redis({ host, port, password: password || undefined, db: index, lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    await client.connect();
+    await client.flushdb();
+    const info = await client.info('server');
+    return (/redis_version:(\S+)/.exec(info) || [])[1] || 'unknown';
+  } finally {
+    client.disconnect();
+  }
+}
+
+function linearFit(points) {
+  const n = points.length;
+  const mx = points.reduce((s, [ x ]) => s + x, 0) / n;
+  const my = points.reduce((s, [ , y ]) => s + y, 0) / n;
+  const sxy = points.reduce((s, [ x, y ]) => s + (x - mx) * (y - my), 0);
+  const sxx = points.reduce((s, [ x ]) => s + (x - mx) ** 2, 0);
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  const ssTot = points.reduce((s, [ , y ]) => s + (y - my) ** 2, 0);
+  const ssRes = points.reduce((s, [ x, y ]) => s + (y - (intercept + slope * x)) ** 2, 0);
+  return { slope, intercept, r2: ssTot ? 1 - ssRes / ssTot : 1 };
+}
+
+function evaluateTargets(report) {
+  const byId = Object.fromEntries(report.rows.map(row => [ row.id, row ]));
+  const targets = [];
+  const f200 = byId['friends-200'];
+  if (f200) {
+    const r = ratio(f200);
+    targets.push({
+      target: `goodfriendlist 200 friends: ≥ 25 % of the bare ceiling's req/s, p99 ≤ 50 ms at ${CONNECTIONS} connections`,
+      measured: `${(r * 100).toFixed(1)} % (${f200.rps} vs ${f200.bare.rps} req/s), p99 ${f200.p99} ms`,
+      met: r >= 0.25 && f200.p99 <= 50,
+    });
+  }
+  const f2000 = byId['friends-2000-single'];
+  if (f2000) targets.push({ target: 'goodfriendlist 2,000 friends: p50 ≤ 30 ms for a single client', measured: `p50 ${f2000.p50} ms (p99 ${f2000.p99} ms)`, met: f2000.p50 <= 30 });
+  for (const id of [ 'search-exact', 'search-prefix' ]) {
+    const row = byId[id];
+    if (!row) continue;
+    const plan = report.explain && report.explain[id.slice(7)];
+    const indexed = plan ? /user_username_unique|USING (COVERING )?INDEX user_username_unique/i.test(plan) : null;
+    targets.push({
+      target: `${row.label}: p99 ≤ 20 ms at ${CONNECTIONS} connections, served by an index`,
+      measured: `p99 ${row.p99} ms; plan: ${plan || 'n/a'}`,
+      met: row.p99 <= 20 && indexed !== false,
+    });
+  }
+  targets.push({
+    target: 'an authenticated request costs at most one Redis read and one primary-key read',
+    measured: 'counted by test/app/middleware/auth.cost.test.ts (Sequelize logging hook + Redis command hook)',
+    met: null,
+  });
+  const errors = report.rows.reduce((s, row) => s + row.errors + (row.warmupErrors || 0) + (row.bare ? row.bare.errors : 0), 0) +
+    (report.growth ? [ ...(report.growth.friends || []), ...(report.growth.search || []) ].reduce((s, p) => s + p.errors, 0) : 0);
+  const timeouts = report.rows.reduce((s, row) => s + row.timeouts + (row.bare ? row.bare.timeouts : 0), 0) +
+    (report.growth ? [ ...(report.growth.friends || []), ...(report.growth.search || []) ].reduce((s, p) => s + p.timeouts, 0) : 0);
+  targets.push({
+    target: 'no errors and no timeouts during any run',
+    measured: `${errors} failed responses, ${timeouts} timeouts, ${report.serverErrors} ERROR lines in the server log`,
+    met: errors === 0 && timeouts === 0 && report.serverErrors === 0,
+  });
+  if (report.memory && report.memory.length) {
+    const max = Math.max(...report.memory.map(m => m.rssMb));
+    targets.push({ target: 'resident memory per worker ≤ 200 MB at the end', measured: `max ${max} MB (${report.memory.map(m => m.rssMb).join(', ')})`, met: max <= 200 });
+  }
+  return targets;
+}
+
+async function main() {
+  const startedAt = Date.now();
+  const profile = profileFromEnv();
+  const mode = QUICK ? 'quick' : 'full';
+  const loadBefore = loadavg();
+  log(`profile: ${profile.label}; mode: ${mode}${GROWTH ? ' + growth' : ''}; load average ${loadBefore}`);
+  fs.mkdirSync(DATA_DIR, { recursive: true });
+
+  await buildServer();
+  const { hashPassword } = requireBuilt('app/lib/password.js');
+  const { runPendingMigrations } = requireBuilt('app/lib/migrator.js');
+
+  const app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: serverEnv(profile, BASE_PORT) });
+  const bareEnv = { ...serverEnv(profile, BASE_PORT + 1) };
+  const bare = new EggServer({ name: 'bare-egg', title: 'eggchat-bench-bare', baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
+
+  const report = { meta: {}, rows: [] };
+  let sequelize;
+  try {
+    await db.createDatabase(profile);
+    const redisVersion = await flushRedis(profile);
+    sequelize = db.connect(profile);
+    await db.tuneSqliteForLoad(sequelize);
+    await runPendingMigrations(sequelize);
+    const databaseVersion = await db.serverVersion(sequelize);
+    log(`database ${databaseVersion}${redisVersion ? `, Redis ${redisVersion}` : ''}: migrated`);
+
+    const seeder = new Seeder(sequelize, { passwordHash: await hashPassword(PASSWORD) });
+    log(`seeding ${GROWTH ? GROWTH_USERS[0].toLocaleString('en-US') : PLAN.users.toLocaleString('en-US')} users`);
+    await seeder.addUsers(GROWTH ? GROWTH_USERS[0] : PLAN.users);
+
+    await Promise.all([ app.start(), bare.start() ]);
+    const localDb = profile.mysql && [ '127.0.0.1', 'localhost', '::1' ].includes(profile.mysql.host);
+    const localRedis = profile.redis && [ '127.0.0.1', 'localhost', '::1' ].includes(profile.redis.host);
+    const meter = new CpuMeter({
+      workers: () => app.workerPids(),
+      db: () => (localDb ? processesNamed([ 'mariadbd', 'mysqld' ]) : []),
+      redis: () => (localRedis ? processesNamed([ 'redis-server' ]) : []),
+    });
+    const bareMeter = new CpuMeter({ workers: () => bare.workerPids() });
+    const world = { tokens: {}, users: seeder.users, friendIds: {}, handlerApplications: [] };
+    const growth = GROWTH ? { friends: [], search: [], explain: {} } : null;
+
+    const searchGrowth = async users => {
+      if (!growth) return;
+      await db.analyze(sequelize);
+      growth.explain[users] = await db.explainSearch(sequelize, username(Math.floor(users / 2)));
+      world.users = users;
+      for (const s of searchScenarios(world, CONNECTIONS)) {
+        const result = await measure({ url: app.url, connections: s.connections, duration: PLAN.growthDuration, requests: s.requests }, 1, meter);
+        await settle(app.url);
+        growth.search.push({ users, kind: s.kind, ...result });
+        log(`search growth ${users} users ${s.kind} c=${s.connections}: p50 ${result.p50} ms p99 ${result.p99} ms ${result.rps} req/s errors ${result.errors}`);
+      }
+    };
+
+    if (growth) {
+      Object.assign(world.tokens, await loginAll(app.url, [ ACTORS.searcher ]));
+      await searchGrowth(GROWTH_USERS[0]);
+      log(`seeding up to ${PLAN.users.toLocaleString('en-US')} users`);
+      await seeder.addUsers(PLAN.users);
+    }
+    log('seeding friends and applications');
+    await seeder.friends();
+    await seeder.applications(PLAN.perHandler);
+    await db.analyze(sequelize);
+    world.users = seeder.users;
+    world.friendIds = seeder.friendIds;
+    world.handlerApplications = seeder.handlerApplications;
+    report.explain = {
+      ...await db.explainSearch(sequelize, username(54321)),
+      friendList: await db.explainFriendList(sequelize, ACTORS.f2000),
+    };
+
+    const actorIds = [ ...Object.values(ACTORS), ...WRITERS, ...HANDLERS ].filter(id => !world.tokens[id]);
+    log(`logging in ${actorIds.length} actors through the API`);
+    Object.assign(world.tokens, await loginAll(app.url, actorIds));
+
+    report.cold = await firstRequests(app.url, '/api/chat/goodfriendlist/1', world.tokens[ACTORS.f2000], 4);
+    log(`first goodfriendlist(2,000) requests: ${report.cold.map(v => v.toFixed(1)).join(', ')} ms`);
+
+    const bareRequests = [ get('/', undefined) ];
+    const bareCache = {};
+    const bareFor = async connections => {
+      if (PLAN.barePerRow || !bareCache[connections]) {
+        bareCache[connections] = await measure({ url: bare.url, connections, duration: PLAN.bare, requests: bareRequests }, 0.5, bareMeter);
+      }
+      return bareCache[connections];
+    };
+
+    for (const scenario of mainScenarios(world, { connections: CONNECTIONS }).filter(s => !ONLY.length || ONLY.includes(s.id))) {
+      const bareResult = await bareFor(scenario.connections);
+      const result = await measure({ url: app.url, connections: scenario.connections, duration: PLAN.duration, requests: scenario.requests }, PLAN.warmup, meter);
+      await settle(app.url);
+      const row = {
+        id: scenario.id, label: scenario.label, ...result,
+        bare: { rps: bareResult.rps, p50: bareResult.p50, p99: bareResult.p99, errors: bareResult.errors, timeouts: bareResult.timeouts, cpuMsPerRequest: bareResult.cpuMsPerRequest },
+      };
+      report.rows.push(row);
+      log(`${scenario.label} c=${scenario.connections}: ${row.rps} req/s (bare ${row.bare.rps}), p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${row.warmupErrors ? ` (+${row.warmupErrors} in warm-up)` : ''}, ${JSON.stringify(row.statusCodes)}, cpu ms/req ${JSON.stringify(row.cpuMsPerRequest)}`);
+    }
+    report.writeMix = world.writeMix;
+
+    if (growth) {
+      for (const { id, friends } of GROWTH_FRIENDS) {
+        const result = await measure({ url: app.url, connections: 1, duration: PLAN.growthDuration, requests: [ get('/api/chat/goodfriendlist/1?limit=5000', world.tokens[id]) ] }, 1, meter);
+        growth.friends.push({ friends, ...result });
+        log(`goodfriendlist growth ${friends} friends: p50 ${result.p50} ms p99 ${result.p99} ms`);
+      }
+      growth.friendsFit = linearFit(growth.friends.map(p => [ p.friends, p.p50 ]));
+      await searchGrowth(PLAN.users);
+      const top = GROWTH_USERS[GROWTH_USERS.length - 1];
+      log(`seeding up to ${top.toLocaleString('en-US')} users (no user_info rows beyond ${PLAN.users.toLocaleString('en-US')})`);
+      await seeder.addUsers(top, { withInfo: false });
+      await searchGrowth(top);
+      report.growth = growth;
+    }
+
+    // Memory right after the last run, and again once the workers have been idle a few seconds.
+    report.memory = app.workerMemory();
+    await new Promise(resolve => setTimeout(resolve, 5000));
+    report.memorySettled = app.workerMemory();
+    report.serverErrors = app.errorLog(path.join(BUILD_DIR, 'logs')).length;
+    report.meta = {
+      date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      mode: (QUICK ? 'quick' : 'full') + (LABEL ? `-${LABEL}` : ''),
+      profile: profile.name,
+      profileLabel: profile.label,
+      machine: {
+        cpu: os.cpus()[0].model.trim(), cores: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        os: `${os.type()} ${os.release()}`, node: process.version,
+      },
+      database: databaseVersion,
+      redis: redisVersion,
+      workers: WORKERS,
+      connections: CONNECTIONS,
+      users: PLAN.users,
+      durationSeconds: PLAN.duration,
+      warmupSeconds: PLAN.warmup,
+      bareSeconds: PLAN.bare,
+      barePerRow: PLAN.barePerRow,
+      autocannon: autocannonVersion,
+      serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS || null,
+      loadBefore,
+    };
+  } finally {
+    if (KEEP) {
+      log(`--keep: ${app.url} and ${bare.url} still run; stop them with npx egg-scripts stop --title=${app.title} (and --title=${bare.title})`);
+    } else {
+      log('stopping the servers and dropping the bench database');
+      await Promise.all([ app.stop(), bare.stop() ]);
+    }
+    if (sequelize) await sequelize.close().catch(() => undefined);
+    if (!KEEP) {
+      await db.dropDatabase(profile).catch(err => log(`could not drop the bench database: ${err.message}`));
+      await flushRedis(profile).catch(() => undefined);
+    }
+  }
+
+  report.meta.loadAfter = loadavg();
+  report.meta.elapsedSeconds = Math.round((Date.now() - startedAt) / 1000);
+  report.targets = evaluateTargets(report);
+  await publish(report, profile);
+  log(`done in ${report.meta.elapsedSeconds} s`);
+}
+
+/** Plots (full run), the table on the terminal, bench/results/<profile>-<mode>.json, docs/BENCHMARKS.md. */
+async function publish(report, profile) {
+  if (report.growth) {
+    // --no-docs keeps the plots out of docs/ too.
+    const docs = WRITE_DOCS ? path.join(ROOT, 'docs') : path.join(DATA_DIR, 'plots');
+    fs.mkdirSync(docs, { recursive: true });
+    const suffix = (profile.name === 'mariadb-redis' ? '' : `-${profile.name}`) + (LABEL ? `-${LABEL}` : '');
+    const fit = report.growth.friendsFit;
+    const friendsMax = Math.max(...report.growth.friends.map(p => p.friends));
+    const searchSeries = [];
+    for (const kind of [ 'exact', 'prefix' ]) {
+      const points = report.growth.search.filter(p => p.kind === kind && p.connections === 1);
+      searchSeries.push({ name: `${kind} hit: p50`, points: points.map(p => [ p.users, p.p50 ]) });
+      searchSeries.push({ name: `${kind} hit: p99`, points: points.map(p => [ p.users, p.p99 ]) });
+    }
+    report.plots = await renderPngs([
+      {
+        file: path.join(docs, `bench-goodfriendlist-growth${suffix}.png`),
+        title: 'goodfriendlist latency by number of friends',
+        subtitle: `${profile.label}; one client; ${report.meta.date}`,
+        xLabel: 'friends', yLabel: 'latency (ms)',
+        series: [
+          { name: 'p50', points: report.growth.friends.map(p => [ p.friends, p.p50 ]) },
+          { name: 'p99', points: report.growth.friends.map(p => [ p.friends, p.p99 ]) },
+          { name: `fit: ${fit.intercept.toFixed(2)} ms + ${(fit.slope * 1000).toFixed(2)} ms / 1,000 friends`, dashed: true, color: '#888', points: [[ 0, fit.intercept ], [ friendsMax, fit.intercept + fit.slope * friendsMax ]] },
+        ],
+        xTicks: [ 0, ...report.growth.friends.map(p => p.friends) ],
+      },
+      {
+        file: path.join(docs, `bench-search-growth${suffix}.png`),
+        title: 'searchUser latency by number of users',
+        subtitle: `${profile.label}; one client; ${report.meta.date}`,
+        xLabel: 'users in the table (log scale)', yLabel: 'latency (ms)', xLog: true,
+        series: searchSeries,
+        xTicks: GROWTH_USERS,
+      },
+    ]);
+  }
+
+  printTable(report.rows);
+  for (const t of report.targets) console.log(`${t.met === null ? '  ·' : t.met ? ' ok' : 'MISS'}  ${t.target}: ${t.measured}`);
+
+  const resultsDir = path.join(ROOT, 'bench', 'results');
+  fs.mkdirSync(resultsDir, { recursive: true });
+  const resultFile = path.join(resultsDir, `${profile.name}-${report.meta.mode}.json`);
+  fs.writeFileSync(resultFile, JSON.stringify(report, null, 2) + '\n');
+  log(`wrote ${path.relative(ROOT, resultFile)}`);
+  if (WRITE_DOCS) log(`wrote ${updateDocs(report, path.join(ROOT, 'docs', 'BENCHMARKS.md'))}`);
+}
+
+/** --republish: plots, table and docs again from the stored JSON of this profile and mode (no measuring). */
+async function republish() {
+  const profile = profileFromEnv();
+  const file = path.join(ROOT, 'bench', 'results', `${profile.name}-${(QUICK ? 'quick' : 'full') + (LABEL ? `-${LABEL}` : '')}.json`);
+  const report = JSON.parse(fs.readFileSync(file, 'utf8'));
+  report.targets = evaluateTargets(report);
+  await publish(report, profile);
+}
+
+(argv.has('--republish') ? republish() : main()).catch(err => {
+  // SQL errors carry the whole statement: keep the message short.
+  const text = String(err && err.stack || err);
+  console.error(text.length > 3000 ? text.slice(0, 3000) + ' …' : text);
+  if (err && err.parent && err.parent.sqlMessage) console.error(`SQL: ${err.parent.sqlMessage}`);
+  process.exitCode = 1;
+});
