@@ -64,8 +64,15 @@ function serverEnv(profile, port) {
     REGISTER_LIMIT_IP: '1000000000',
     APPLY_LIMIT_DAILY: '1000000000',
   });
-  // An experiment knob, off by default: node flags for the eggchat server only (e.g. a heap cap).
-  if (process.env.BENCH_SERVER_NODE_OPTIONS && port === BASE_PORT) env.NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS;
+  // Experiment knobs, off by default, for the eggchat server only: node flags (e.g. a heap cap) and
+  // other variables, as space-separated KEY=VALUE pairs (e.g. MALLOC_MMAP_THRESHOLD_=131072).
+  if (port === BASE_PORT) {
+    if (process.env.BENCH_SERVER_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS;
+    for (const pair of (process.env.BENCH_SERVER_ENV || '').split(/\s+/).filter(Boolean)) {
+      const at = pair.indexOf('=');
+      if (at > 0) env[pair.slice(0, at)] = pair.slice(at + 1);
+    }
+  }
   if (profile.mysql) env.DATABASE_URL = profile.mysql.url;
   else env.SQLITE_FILE = profile.sqliteFile;
   if (profile.redis) env.REDIS_URL = profile.redis.url;
@@ -289,6 +296,7 @@ async function main() {
       barePerRow: PLAN.barePerRow,
       autocannon: autocannonVersion,
       serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS || null,
+      serverEnv: process.env.BENCH_SERVER_ENV || null,
       loadBefore,
     };
   } finally {
