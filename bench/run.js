@@ -31,14 +31,16 @@ const argv = new Set(process.argv.slice(2));
 const ONLY = (process.argv.slice(2).find(a => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean);
 const QUICK = argv.has('--quick');
 const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth'));
-const WRITE_DOCS = !argv.has('--no-docs');
+const WRITE_DOCS = !argv.has('--no-docs') && !ONLY.length;
 // --keep: leave the servers running and the data in place afterwards (for poking at them by hand);
 // stop them with `npx egg-scripts stop --title=eggchat-bench` and `--title=eggchat-bench-bare`.
 const KEEP = argv.has('--keep');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
 const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
 // BENCH_LABEL=heapcap: a variant run, kept apart (bench/results/<profile>-<mode>-<label>.json, its own docs section).
-const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '');
+// A run of only some rows (--only) never replaces a whole run's JSON or docs section: it is labelled
+// "partial" unless it has a label of its own, and leaves docs/ alone.
+const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (ONLY.length ? 'partial' : '');
 const WORKERS = Number(process.env.BENCH_WORKERS || os.cpus().length);
 
 const PLAN = QUICK
@@ -322,7 +324,9 @@ async function main() {
 
 /** Plots (full run), the table on the terminal, bench/results/<profile>-<mode>.json, docs/BENCHMARKS.md. */
 async function publish(report, profile) {
-  if (report.growth) {
+  // Plots for the main runs only; labelled experiment runs keep their growth figures in the tables.
+  if (LABEL) delete report.plots;
+  if (report.growth && !LABEL) {
     // --no-docs keeps the plots out of docs/ too.
     const docs = WRITE_DOCS ? path.join(ROOT, 'docs') : path.join(DATA_DIR, 'plots');
     fs.mkdirSync(docs, { recursive: true });
