@@ -47,4 +47,23 @@ async function select(queryInterface, sql, replacements = {}) {
   return queryInterface.sequelize.query(sql, { replacements, type: QueryTypes.SELECT });
 }
 
-module.exports = { SCRYPT, USERNAME_RULE, hashPassword, adminCredentialProblem, select };
+/** A `user` row for bulkInsert with the columns' defaults spelled out (bulkInsert applies no model defaults). */
+function newUserRow({ username, password, nickname = '', role = 'user' }, now) {
+  return {
+    uuid: crypto.randomUUID(),
+    username,
+    password,
+    nickname,
+    status: 1,
+    is_deleted: 0,
+    role,
+    is_email_verified: 0,
+    is_mobile_verified: 0,
+    register_time: now,
+    order: 50,
+    create_time: now,
+    update_time: now,
+  };
+}
+
+module.exports = { SCRYPT, USERNAME_RULE, hashPassword, adminCredentialProblem, select, newUserRow };

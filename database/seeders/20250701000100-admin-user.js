@@ -3,8 +3,7 @@
 // Idempotent: run it as often as you like. Credentials come from ADMIN_USERNAME / ADMIN_PASSWORD.
 //   npm run seed:admin                                   (scripts/seed.js admin: any number of runs)
 //   npx sequelize-cli db:seed --seed 20250701000100-admin-user.js   (recorded once in SequelizeData)
-const crypto = require('node:crypto');
-const { hashPassword, adminCredentialProblem, select } = require('../lib/accounts');
+const { hashPassword, adminCredentialProblem, select, newUserRow } = require('../lib/accounts');
 
 class CredentialError extends Error {}
 
@@ -28,21 +27,7 @@ async function seedAdmin(queryInterface, { username, password, now = new Date() 
       { replacements: { hash, now, id: existing.id } });
     result = { id: Number(existing.id), username: existing.username, created: false, promoted: existing.role !== 'admin' };
   } else {
-    await queryInterface.bulkInsert('user', [{
-      uuid: crypto.randomUUID(),
-      username,
-      password: hash,
-      nickname: '',
-      status: 1,
-      is_deleted: 0,
-      role: 'admin',
-      is_email_verified: 0,
-      is_mobile_verified: 0,
-      register_time: now,
-      order: 50,
-      create_time: now,
-      update_time: now,
-    }]);
+    await queryInterface.bulkInsert('user', [ newUserRow({ username, password: hash, role: 'admin' }, now) ]);
     const [ row ] = await select(queryInterface, 'SELECT id FROM `user` WHERE username = :username', { username });
     result = { id: Number(row.id), username, created: true, promoted: true };
   }

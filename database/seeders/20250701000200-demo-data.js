@@ -8,9 +8,8 @@
 // Graph: user i is a friend of i+1 and i+2, and has a pending application to i+3 when i % 3 !== 0.
 // All demo users share one password (DEMO_PASSWORD, default demo1234), hashed once per run: scrypt is
 // deliberately slow and hashing thousands of demo rows one by one would take minutes.
-const crypto = require('node:crypto');
 const { Op } = require('sequelize');
-const { hashPassword, select } = require('../lib/accounts');
+const { hashPassword, select, newUserRow } = require('../lib/accounts');
 
 const CHINESE = [ '张伟', '王芳', '李娜', '刘洋', '陈静', '杨磊', '赵敏', '黄丽', '周杰', '吴昊', '徐婷', '孙强', '马超',
   '朱琳', '胡军', '郭鹏', '何欢', '高翔', '林峰', '罗晓', '梁雪', '宋佳', '郑爽', '谢娜', '韩梅', '唐宁', '冯源', '董卿' ];
@@ -73,21 +72,7 @@ async function seedDemo(queryInterface, { users, password = DEFAULT_PASSWORD, ba
       .map(row => row.username.toLowerCase()));
     const missing = indexes.filter(i => !present.has(demoUsername(i)));
     if (missing.length) {
-      await queryInterface.bulkInsert('user', missing.map(i => ({
-        uuid: crypto.randomUUID(),
-        username: demoUsername(i),
-        password: hash,
-        nickname: demoNickname(i),
-        status: 1,
-        is_deleted: 0,
-        role: 'user',
-        is_email_verified: 0,
-        is_mobile_verified: 0,
-        register_time: now,
-        order: 50,
-        create_time: now,
-        update_time: now,
-      })));
+      await queryInterface.bulkInsert('user', missing.map(i => newUserRow({ username: demoUsername(i), password: hash, nickname: demoNickname(i) }, now)));
       inserted.users += missing.length;
     }
     const rows = await select(queryInterface, 'SELECT id, username FROM `user` WHERE username IN (:names)', { names });
