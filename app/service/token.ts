@@ -84,8 +84,11 @@ export default class TokenService extends Service {
     return { id: user.id, uuid: user.uuid, role: user.role, nickname: user.nickname, sid: payload.sid };
   }
 
-  /** Ends the caller's session: its token fails from now on. */
+  /**
+   * Ends the caller's session: its token fails from now on. Only that session: should the store run the
+   * delete late, after a newer login replaced the session, the newer one stays.
+   */
   async revoke(me: AuthenticatedUser): Promise<void> {
-    await this.app.kvStore.del(this.sessionKey(me.id, me.sid));
+    await this.app.kvStore.delIfStartsWith(this.sessionKey(me.id, me.sid), `${me.sid}.`);
   }
 }

@@ -6,10 +6,16 @@ export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   /**
    * `transaction` is the caller's database transaction, if any: the SQL store writes inside it (so the
-   * session commits or rolls back with the rows); Redis ignores it.
+   * session commits or rolls back with the rows); Redis ignores it, and instead makes sure that a set
+   * which threw never takes effect later (see RedisKeyValueStore).
    */
   set(key: string, value: string, ttlSeconds: number, transaction?: unknown): Promise<void>;
   del(key: string): Promise<void>;
+  /**
+   * Deletes the key only while its value starts with `prefix` (a session ends only if it is still the
+   * one the caller holds, never a newer one). Like set, one that threw never takes effect later on Redis.
+   */
+  delIfStartsWith(key: string, prefix: string): Promise<void>;
   /** Adds one to a counter whose window starts at its first hit; returns the count and the ms left. */
   incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }>;
   /** Reads a counter made by incr without changing it; null when absent or expired. */

@@ -1,10 +1,30 @@
 import type { Redis } from 'ioredis';
 import { KeyValueStore } from './KeyValueStore';
+import { ServiceUnavailableError } from '../errors';
 
 const INCR_WITH_WINDOW = `
 local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }`;
+
+/**
+ * Opening of the deadline-guarded writes: the script returns -1 without writing once Redis's own clock
+ * has reached the deadline in ARGV[1] (epoch ms). TIME before a write is allowed because Redis (5 and
+ * later) replicates a script's effects rather than its text.
+ */
+const UNLESS_PAST_DEADLINE = `
+local now = redis.call('TIME')
+if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) >= tonumber(ARGV[1]) then return -1 end`;
+const TOO_LATE = -1;
+
+const SET_BEFORE_DEADLINE = `${UNLESS_PAST_DEADLINE}
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+
+const DEL_IF_STARTS_WITH_BEFORE_DEADLINE = `${UNLESS_PAST_DEADLINE}
+local value = redis.call('GET', KEYS[1])
+if value and string.sub(value, 1, #ARGV[2]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
+return 1`;
 
 export class RedisKeyValueStore implements KeyValueStore {
   constructor(private readonly redis: Redis) {}
@@ -14,11 +34,15 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async set(key: string, value: string, ttlSeconds: number, _transaction?: unknown): Promise<void> {
-    await this.redis.set(key, value, 'EX', ttlSeconds);
+    await this.writeBeforeDeadline(SET_BEFORE_DEADLINE, key, value, ttlSeconds);
   }
 
   async del(key: string): Promise<void> {
     await this.redis.del(key);
+  }
+
+  async delIfStartsWith(key: string, prefix: string): Promise<void> {
+    await this.writeBeforeDeadline(DEL_IF_STARTS_WITH_BEFORE_DEADLINE, key, prefix);
   }
 
   async peek(key: string): Promise<{ count: number; ttlMs: number } | null> {
@@ -30,5 +54,29 @@ export class RedisKeyValueStore implements KeyValueStore {
   async incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }> {
     const [ count, ttlMs ] = await this.redis.eval(INCR_WITH_WINDOW, 1, key, windowSeconds * 1000) as [number, number];
     return { count, ttlMs };
+  }
+
+  /**
+   * Runs a write script that does nothing once its deadline has passed, so that a write the app has
+   * reported as failed cannot take effect later. When Redis stalls without closing the connection (a
+   * stopped process, CLIENT PAUSE, a long command) ioredis gives up after `commandTimeout` and the
+   * request answers 503 — but the command is already in the socket (and ioredis resends unanswered
+   * commands after a reconnect), so Redis would run it whenever it gets to it: a 503 login would then
+   * replace the session of a later successful one, a 503 logout would end a session after all.
+   *
+   * The deadline is half the command timeout after sending. A script that runs before it answers with
+   * the other half to spare (the way back, a busy event loop), so the app does not give up on a write
+   * that happened; one that runs after it answers TOO_LATE, which is a 503 too — the answer and the
+   * effect always agree. This compares the app's clock with Redis's: they must agree to well within half
+   * the command timeout (same host, or both synchronised by NTP). A Redis clock behind by more could let
+   * a late write through; one ahead by more refuses every write (503, never a wrong 200).
+   */
+  private async writeBeforeDeadline(script: string, key: string, ...args: Array<string | number>): Promise<void> {
+    const timeoutMs = this.redis.options.commandTimeout;
+    // Without a command timeout the app never gives up on a command: there is no deadline to keep to.
+    const deadline = timeoutMs && timeoutMs > 0 ? Date.now() + Math.floor(timeoutMs / 2) : Number.MAX_SAFE_INTEGER;
+    if (await this.redis.eval(script, 1, key, deadline, ...args) === TOO_LATE) {
+      throw new ServiceUnavailableError(new Error(`Redis ran a write to ${key} after its deadline`));
+    }
   }
 }

@@ -38,6 +38,14 @@ export class SqlKeyValueStore implements KeyValueStore {
     await this.sequelize.query('DELETE FROM kv_store WHERE `key` = ?', { replacements: [ key ] });
   }
 
+  async delIfStartsWith(key: string, prefix: string): Promise<void> {
+    // substr rather than LIKE: no wildcard in the prefix to escape (both count code points). Compared as
+    // hex: byte for byte on both, where MySQL's = would follow the column's case-insensitive collation.
+    await this.sequelize.query('DELETE FROM kv_store WHERE `key` = ? AND hex(substr(value, 1, ?)) = hex(?)', {
+      replacements: [ key, Array.from(prefix).length, prefix ],
+    });
+  }
+
   async peek(key: string): Promise<{ count: number; ttlMs: number } | null> {
     const now = Date.now();
     const rows = await this.sequelize.query<{ value: string; expires_at: number | string }>(
