@@ -48,6 +48,8 @@ export interface ChatConfig {
   defaultAvatar: string;
   pageSize: { applyDefault: number; applyMax: number; friendDefault: number; friendMax: number };
   searchLimit: number;
+  /** Serialized contact lists kept per worker (app/lib/contactsCache.ts). */
+  contactsCache: { maxBytes: number; ttlSeconds: number };
   /** Deadline of one MySQL query (a database that stops answering gets 503, not a hung request). */
   dbQueryTimeoutMs: number;
   /** On SIGTERM, how long a worker waits for its requests in flight before closing (app/lib/gracefulClose.ts). */
@@ -144,6 +146,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       friendMax: intFromEnv('FRIEND_PAGE_MAX', 5000),
     },
     searchLimit: 50,
+    // The TTL only bounds hand edits of a friend's profile in the database; API changes show at once.
+    contactsCache: { maxBytes: intFromEnv('CONTACTS_CACHE_MB', 16) * 1024 * 1024, ttlSeconds: intFromEnv('CONTACTS_CACHE_TTL_SECONDS', 60) },
     dbQueryTimeoutMs: intFromEnv('DB_QUERY_TIMEOUT_MS', 2000),
     shutdownDrainMs: intFromEnv('SHUTDOWN_DRAIN_MS', 3000),
     // On by default, off in production (EGG_SERVER_ENV=prod) unless DOCS_ENABLED=1; DOCS_ENABLED=0 turns it off anywhere.

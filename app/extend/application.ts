@@ -4,8 +4,10 @@ import { KeyValueStore } from '../lib/store/KeyValueStore';
 import { RedisKeyValueStore } from '../lib/store/RedisKeyValueStore';
 import { SqlKeyValueStore } from '../lib/store/SqlKeyValueStore';
 import { inTransaction } from '../lib/transaction';
+import { ContactsCache } from '../lib/contactsCache';
 
 const STORE = Symbol('eggchat#kvStore');
+const CONTACTS_CACHE = Symbol('eggchat#contactsCache');
 
 export default {
   /** Sessions and counters: Redis in the production profile, the database in the embedded one. */
@@ -18,6 +20,16 @@ export default {
         : new SqlKeyValueStore(app.model as unknown as Sequelize);
     }
     return self[STORE];
+  },
+
+  /** Serialized contact lists of this worker (see app/service/goodfriend.ts contactsJson). */
+  get contactsCache(): ContactsCache {
+    const self = this as any;
+    if (!self[CONTACTS_CACHE]) {
+      const { maxBytes, ttlSeconds } = (this as unknown as Application).config.chat.contactsCache;
+      self[CONTACTS_CACHE] = new ContactsCache(maxBytes, ttlSeconds * 1000);
+    }
+    return self[CONTACTS_CACHE];
   },
 
   /** One transaction around `work` (IMMEDIATE on SQLite, deadlock retry on MySQL). */

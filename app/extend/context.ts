@@ -1,6 +1,10 @@
 import { Context } from 'egg';
 import { Rules, validateInput } from '../lib/validation/rules';
 
+// The bytes JSON.stringify puts around `data` in the contract's success body.
+const OK_PREFIX = Buffer.from('{"msg":"ok","data":');
+const OK_SUFFIX = Buffer.from('}');
+
 export default {
   /** Validates with the declared rules and returns only the declared fields (see lib/validation). */
   validateInput<R extends Rules>(this: Context, rules: R, input: unknown) {
@@ -11,6 +15,13 @@ export default {
   ok(this: Context, data: unknown) {
     this.status = 200;
     this.body = { msg: 'ok', data };
+  },
+
+  /** The contract's success body around `dataJson`, a value already serialized (a cached list). */
+  okJson(this: Context, dataJson: Buffer) {
+    this.status = 200;
+    this.type = 'json';
+    this.body = Buffer.concat([ OK_PREFIX, dataJson, OK_SUFFIX ]);
   },
 
   /** The authenticated caller, set by the auth middleware. */

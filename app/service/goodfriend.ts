@@ -1,15 +1,18 @@
 import { Service } from 'egg';
-import { QueryTypes } from 'sequelize';
 import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { Contact, groupContacts } from '../lib/contactGroups';
+import { selectOne, selectRows } from '../lib/rawQuery';
 
 interface ContactRow { id: number; beizhu: string; username: string; avatar: string; friend_nickname: string; friend_id: number; uuid: string }
 
 const CONTACTS_SQL = 'SELECT g.id, g.nickname AS beizhu, u.username, u.avatar, u.nickname AS friend_nickname, g.friend_id, u.uuid ' +
-  'FROM goodfriend g JOIN `user` u ON u.id = g.friend_id WHERE g.user_id = :me ORDER BY g.id LIMIT :limit OFFSET :offset';
+  'FROM goodfriend g JOIN `user` u ON u.id = g.friend_id WHERE g.user_id = ? ORDER BY g.id LIMIT ? OFFSET ?';
 // Served by the unique index (user_id, friend_id) alone.
-const COUNT_SQL = 'SELECT COUNT(*) AS count FROM goodfriend WHERE user_id = :me';
+const COUNT_SQL = 'SELECT COUNT(*) AS count FROM goodfriend WHERE user_id = ?';
+// What a cached list depends on, read from the same index (it holds the primary key too): any friendship
+// of mine added or removed changes it, and the API has no other way to change what the list shows.
+const CONTACTS_VERSION_SQL = 'SELECT COUNT(*) AS n, MAX(id) AS last, SUM(friend_id) AS ids FROM goodfriend WHERE user_id = ?';
 
 interface ProfileRow {
   id: number; user_id: number; friend_id: number; nickname: string;
@@ -22,14 +25,32 @@ const PROFILE_SQL = 'SELECT g.id, g.user_id, g.friend_id, g.nickname, ' +
   'u.id AS u_id, u.username AS u_username, u.avatar AS u_avatar, u.nickname AS u_nickname, u.role AS u_role, u.status AS u_status, ' +
   'i.id AS i_id, i.gender AS i_gender, i.birthday AS i_birthday, i.bio AS i_bio, i.location AS i_location, i.website AS i_website ' +
   'FROM goodfriend g LEFT JOIN `user` u ON u.id = g.friend_id LEFT JOIN user_info i ON i.user_id = u.id ' +
-  'WHERE g.user_id = :me AND g.friend_id = :friend LIMIT 1';
+  'WHERE g.user_id = ? AND g.friend_id = ? LIMIT 1';
 
 export default class GoodfriendService extends Service {
+  /**
+   * `contacts` serialized as JSON, from this worker's cache while my friendships are unchanged: opening
+   * the contacts screen again costs one index-only read instead of the joined list, its grouping and
+   * its serialization.
+   */
+  async contactsJson(meId: number, page: number, limit: number): Promise<Buffer> {
+    const cache = this.app.contactsCache;
+    const pageKey = `${page}:${limit}`;
+    const versionRow = await selectOne<{ n: number; last: number | null; ids: number | string | null }>(this.ctx.model, CONTACTS_VERSION_SQL, [ meId ]);
+    const version = `${versionRow?.n ?? 0}:${versionRow?.last ?? 0}:${versionRow?.ids ?? 0}`;
+    const cached = cache.get(meId, version, pageKey);
+    if (cached) return cached;
+    // Read after the version: a friendship added in between is in this list and changes the next version.
+    const body = Buffer.from(JSON.stringify(await this.contacts(meId, page, limit)));
+    cache.set(meId, version, pageKey, body);
+    return body;
+  }
+
   /** My contacts, grouped by the initial of the name I see them under. */
   async contacts(meId: number, page: number, limit: number) {
     const offset = (page - 1) * limit;
     // One joined query returning plain rows: no model instances for a list of thousands.
-    const rows = await this.ctx.model.query<ContactRow>(CONTACTS_SQL, { replacements: { me: meId, limit, offset }, type: QueryTypes.SELECT });
+    const rows = await selectRows<ContactRow>(this.ctx.model, CONTACTS_SQL, [ meId, limit, offset ]);
     // A page that is not full tells the total by itself (nearly every request: the default page holds
     // 2,000); only a full page, or one past the end, needs the COUNT round trip.
     const count = rows.length < limit && (rows.length > 0 || offset === 0) ? offset + rows.length : await this.countContacts(meId);
@@ -47,7 +68,7 @@ export default class GoodfriendService extends Service {
   }
 
   private async countContacts(meId: number): Promise<number> {
-    const row = await this.ctx.model.query<{ count: number | string }>(COUNT_SQL, { replacements: { me: meId }, type: QueryTypes.SELECT, plain: true });
+    const row = await selectOne<{ count: number | string }>(this.ctx.model, COUNT_SQL, [ meId ]);
     return Number(row?.count ?? 0);
   }
 
@@ -55,7 +76,7 @@ export default class GoodfriendService extends Service {
   async profile(meId: number, friendId: number) {
     // One joined statement read as plain values: the nested shape is built here rather than through
     // three model instances (goodfriend → user → user_info) on every request.
-    const row = await this.ctx.model.query<ProfileRow>(PROFILE_SQL, { replacements: { me: meId, friend: friendId }, type: QueryTypes.SELECT, plain: true });
+    const row = await selectOne<ProfileRow>(this.ctx.model, PROFILE_SQL, [ meId, friendId ]);
     if (!row) throw new BusinessError(MSG.friendMissing);
     return {
       id: row.id,

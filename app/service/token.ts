@@ -1,9 +1,10 @@
 import { Service } from 'egg';
 import { createSecretKey, KeyObject, randomUUID } from 'node:crypto';
-import { QueryTypes, Transaction } from 'sequelize';
+import { Transaction } from 'sequelize';
 import { AuthError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { passwordFingerprint } from '../lib/password';
+import { selectOne } from '../lib/rawQuery';
 import { AuthenticatedUser } from '../extend/context';
 
 const ALGORITHM = 'HS256';
@@ -35,8 +36,8 @@ function signingKey(secret: string): KeyObject {
 interface TokenPayload { id: number; uuid: string; role: string; sid: string }
 interface SessionUser { id: number; uuid: string; role: string; nickname: string; password: string; status: number; is_deleted: number }
 
-// The user row behind a token, read by primary key as one fixed statement: no model query building and
-// no instance for what every authenticated request does.
+// The user row behind a token, read by primary key as one fixed statement: no model query building, no
+// instance and no Sequelize query pipeline (lib/rawQuery.ts) for what every authenticated request does.
 const SESSION_USER_SQL = 'SELECT id, uuid, role, nickname, password, status, is_deleted FROM `user` WHERE id = ? LIMIT 1';
 interface SessionOwner { id: number; uuid: string; role: string; password: string }
 
@@ -74,7 +75,7 @@ export default class TokenService extends Service {
     // One store read and one primary-key read, side by side.
     const [ stored, user ] = await Promise.all([
       this.app.kvStore.get(this.sessionKey(payload.id, payload.sid)),
-      this.ctx.model.query<SessionUser>(SESSION_USER_SQL, { replacements: [ payload.id ], type: QueryTypes.SELECT, plain: true }),
+      selectOne<SessionUser>(this.ctx.model, SESSION_USER_SQL, [ payload.id ]),
     ]);
     if (!user || Number(user.status) !== 1 || Number(user.is_deleted) !== 0) throw new AuthError(MSG.authUserDisabled);
     const [ storedSid, storedFingerprint ] = (stored || '').split('.');

@@ -1,5 +1,5 @@
 import { Service } from 'egg';
-import { QueryTypes } from 'sequelize';
+import { selectRows } from '../lib/rawQuery';
 
 export interface SearchHit { id: number; username: string; avatar: string; role: string; uuid: string; nickname: string }
 
@@ -9,26 +9,18 @@ export function escapeLike(text: string): string {
 }
 
 const COLUMNS = 'id, username, avatar, role, uuid, nickname';
-const VISIBLE = 'status = 1 AND is_deleted = 0 AND id <> :me';
+const VISIBLE = 'status = 1 AND is_deleted = 0 AND id <> ?';
+const SEARCH_SQL = `SELECT ${COLUMNS} FROM \`user\` WHERE username LIKE ? ESCAPE '!' AND ${VISIBLE} ORDER BY username LIMIT ?`;
 
 export default class UserSearchService extends Service {
   /**
-   * Enabled users other than me whose username is the keyword (first) or starts with it. Both queries
-   * are range reads on the unique username index, never a scan of the table.
+   * Enabled users other than me whose username is the keyword (first) or starts with it: one range read
+   * on the unique username index, never a scan of the table. One statement gives both, in order: the
+   * username equal to the keyword (under the column's collation) is the shortest of those that start
+   * with it, so it sorts first; a longer one that compared equal (characters the collation ignores)
+   * could not exist beside it, the index being unique.
    */
   async search(meId: number, keyword: string): Promise<SearchHit[]> {
-    const limit = this.config.chat.searchLimit;
-    const sequelize = this.ctx.model;
-    const [ exact, prefixed ] = await Promise.all([
-      sequelize.query<SearchHit>(`SELECT ${COLUMNS} FROM \`user\` WHERE username = :keyword AND ${VISIBLE} LIMIT 1`, {
-        replacements: { keyword, me: meId }, type: QueryTypes.SELECT,
-      }),
-      sequelize.query<SearchHit>(
-        `SELECT ${COLUMNS} FROM \`user\` WHERE username LIKE :pattern ESCAPE '!' AND ${VISIBLE} ORDER BY username LIMIT :limit`, {
-          replacements: { pattern: escapeLike(keyword) + '%', me: meId, limit: limit + 1 }, type: QueryTypes.SELECT,
-        }),
-    ]);
-    const hits = [ ...exact, ...prefixed.filter(row => !exact.length || row.id !== exact[0].id) ];
-    return hits.slice(0, limit);
+    return selectRows<SearchHit>(this.ctx.model, SEARCH_SQL, [ escapeLike(keyword) + '%', meId, this.config.chat.searchLimit ]);
   }
 }

@@ -69,14 +69,14 @@ async function tuneSqliteForLoad(sequelize) {
   await sequelize.query('PRAGMA synchronous=NORMAL');
 }
 
-/** How the database answers the two search queries: the index it uses, from EXPLAIN. */
+/**
+ * How the database answers the search statement (app/service/userSearch.ts), for a whole username (the
+ * exact hit) and for its first six characters (a prefix): the index it uses, from EXPLAIN.
+ */
 async function explainSearch(sequelize, keyword) {
-  const like = keyword.replace(/[!%_]/g, m => '!' + m) + '%';
-  const visible = 'status = 1 AND is_deleted = 0 AND id <> 7';
-  const queries = {
-    exact: `SELECT id, username, avatar, role, uuid, nickname FROM \`user\` WHERE username = ${sequelize.escape(keyword)} AND ${visible} LIMIT 1`,
-    prefix: `SELECT id, username, avatar, role, uuid, nickname FROM \`user\` WHERE username LIKE ${sequelize.escape(like)} ESCAPE '!' AND ${visible} ORDER BY username LIMIT 51`,
-  };
+  const statement = text => 'SELECT id, username, avatar, role, uuid, nickname FROM `user` WHERE username LIKE ' +
+    `${sequelize.escape(text.replace(/[!%_]/g, m => '!' + m) + '%')} ESCAPE '!' AND status = 1 AND is_deleted = 0 AND id <> 7 ORDER BY username LIMIT 50`;
+  const queries = { exact: statement(keyword), prefix: statement(keyword.slice(0, 6)) };
   const plans = {};
   for (const [ name, sql ] of Object.entries(queries)) {
     if (sequelize.getDialect() === 'mysql') {

@@ -18,7 +18,7 @@ export default class GoodfriendController extends Controller {
     const { ctx } = this;
     const { friendDefault, friendMax } = this.config.chat.pageSize;
     const { page, limit } = pageFrom(ctx.validateInput(pageRules, { ...ctx.query, ...ctx.params }), friendDefault, friendMax);
-    ctx.ok(await ctx.service.goodfriend.contacts(ctx.me.id, page, limit));
+    ctx.okJson(await ctx.service.goodfriend.contactsJson(ctx.me.id, page, limit));
   }
 
   /** GET /api/chat/getgoodfriendinfo/:id — :id is the friend's user id. */

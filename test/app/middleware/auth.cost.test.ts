@@ -103,17 +103,34 @@ describe('test/app/middleware/auth.cost.test.ts', () => {
   });
 
   const routes: Array<{ name: string; call: (token: string) => any; own: () => Promise<unknown> }> = [
-    { name: 'goodfriendlist', call: token => get(app, '/api/chat/goodfriendlist/1', token), own: () => app.mockContext().service.goodfriend.contacts(me.id, 1, 2000) },
+    { name: 'goodfriendlist', call: token => get(app, '/api/chat/goodfriendlist/1', token), own: () => app.mockContext().service.goodfriend.contactsJson(me.id, 1, 2000) },
     { name: 'getgoodfriendinfo', call: token => get(app, `/api/chat/getgoodfriendinfo/${friend.id}`, token), own: () => app.mockContext().service.goodfriend.profile(me.id, friend.id) },
     { name: 'searchUser', call: token => post(app, '/api/chat/searchUser', token).send({ keyword: friend.username }), own: () => app.mockContext().service.userSearch.search(me.id, friend.username) },
   ];
   routes.forEach(route => {
     it(`${route.name}: the request costs its own queries plus the auth budget, nothing more`, async () => {
+      // Both measured on a cold contacts cache (a cached list is measured below).
+      app.contactsCache.clear();
       const own = await countIo(route.own);
+      app.contactsCache.clear();
       const whole = await countIo(async () => assertOk(await route.call(me.token)));
       const rest = await assertAuthBudget(whole);
       assert.strictEqual(rest.sql.length, own.sql.length, `own work ${own.sql.length} statement(s), the request ran ${whole.sql.length}:\n${whole.sql.join('\n')}`);
       assert.deepStrictEqual(rest.redis, own.redis);
     });
+  });
+
+  it('goodfriendlist opened again with the same friends: one index-only read besides auth, the same body', async () => {
+    app.contactsCache.clear();
+    const first = await get(app, '/api/chat/goodfriendlist/1', me.token);
+    assertOk(first);
+    let again: any;
+    const io = await countIo(async () => { again = await get(app, '/api/chat/goodfriendlist/1', me.token); });
+    assertOk(again);
+    const rest = await assertAuthBudget(io);
+    assert.strictEqual(rest.sql.length, 1, rest.sql.join('\n'));
+    assert.match(rest.sql[0], /^SELECT COUNT\(\*\) AS n, MAX\(id\)/);
+    assert.deepStrictEqual(again.body, first.body);
+    assert.match(again.headers['content-type'], /^application\/json; charset=utf-8$/);
   });
 });

@@ -152,6 +152,54 @@ describe('test/app/controller/chat/goodfriend.test.ts', () => {
       assert.deepStrictEqual(data.rows.newList.flatMap((g: any) => g.list.map((i: any) => i.friend_id)), [ mine.id ]);
     });
 
+    describe('a list opened again is never stale (it is served from a per-worker cache)', () => {
+      const friendIds = (data: any) => data.rows.newList.flatMap((g: any) => g.list.map((i: any) => i.friend_id)).sort((a: number, b: number) => a - b);
+
+      it('a friend agreed through the API appears at once, on both sides', async () => {
+        const me = await registerUser(app);
+        const other = await registerUser(app);
+        const old = await makeUser('老朋友');
+        await befriend(me, old);
+        assert.deepStrictEqual(friendIds(assertOk(await list(me.token, '/1'))), [ old.id ]);
+        assert.deepStrictEqual(friendIds(assertOk(await list(other.token, '/1'))), []);
+        assertOk(await post(app, '/api/chat/applyfriend', other.token).send({ friend_id: me.id, nickname: '你好' }));
+        const apply = await app.model.Goodfriendapply.findOne({ where: { user_id: other.id, friend_id: me.id }, raw: true });
+        assertOk(await post(app, `/api/chat/handleapply/${apply!.id}`, me.token).send({ nickname: '新朋友', status: 'agree' }));
+        const mine = assertOk(await list(me.token, '/1'));
+        assert.deepStrictEqual(friendIds(mine), [ old.id, other.id ].sort((a, b) => a - b));
+        assert.strictEqual(mine.count, 2);
+        assert.deepStrictEqual(friendIds(assertOk(await list(other.token, '/1'))), [ me.id ]);
+      });
+
+      it('rows added or removed in the database directly show at once too, whatever the page', async () => {
+        const me = await registerUser(app);
+        const [ a, b, c ] = [ await makeUser('阿'), await makeUser('北'), await makeUser('曹') ];
+        await befriend(me, a);
+        await befriend(me, b);
+        assert.deepStrictEqual(friendIds(assertOk(await list(me.token, '/1'))), [ a.id, b.id ]);
+        assert.deepStrictEqual(friendIds(assertOk(await list(me.token, '/2?limit=1'))), [ b.id ]);
+        // By hand, b's row becomes c's under the same id: same count, same largest id, another friend.
+        const rowB = await row(me.id, b.id);
+        await app.model.Goodfriend.destroy({ where: { id: rowB.id } });
+        await app.model.Goodfriend.create({ id: rowB.id, user_id: me.id, friend_id: c.id, nickname: '' } as any);
+        assert.deepStrictEqual(friendIds(assertOk(await list(me.token, '/1'))), [ a.id, c.id ]);
+        assert.deepStrictEqual(friendIds(assertOk(await list(me.token, '/2?limit=1'))), [ c.id ]);
+        await app.model.Goodfriend.destroy({ where: { user_id: me.id } });
+        assert.deepStrictEqual(assertOk(await list(me.token, '/1')), { count: 0, rows: { newList: [], indexList: [], total: 0 } });
+      });
+
+      it('one user\'s cached list is never another user\'s answer', async () => {
+        const [ one, two ] = [ await registerUser(app), await registerUser(app) ];
+        const [ x, y ] = [ await makeUser('X'), await makeUser('Y') ];
+        await befriend(one, x);
+        await befriend(two, y);
+        for (let round = 0; round < 2; round++) {
+          assert.deepStrictEqual(friendIds(assertOk(await list(one.token, '/1'))), [ x.id ]);
+          assert.deepStrictEqual(friendIds(assertOk(await list(two.token, '/1'))), [ y.id ]);
+        }
+      });
+    });
+
     describe('paging: default 2000, a larger limit clamped to 5000', () => {
       let hub: TestUser;
       const TOTAL = 5003;
