@@ -6,12 +6,14 @@ import { PASSWORD, uniqueName } from '../helpers/api';
 /**
  * `egg-scripts stop` sends SIGTERM to the master. Under load (no keep-alive), a request that a worker has
  * taken must be answered normally (no reset, no 5xx from a worker closing its pools under it); later
- * connections are refused once the listener is gone.
+ * connections are refused once the listener is gone. The registrations double-check that no answer was
+ * lost: every account created must have had its 200 answer.
  *
- * One thing no server can promise: a connection that completes its TCP handshake in the instant the
- * listening socket closes (still in the kernel's accept queue, or in the cluster master's round-robin
- * queue) is reset by the OS/Node, not refused. Such a request was never processed; the test tells them
- * apart from lost answers by the registrations: every account created must have had its 200 answer.
+ * Not yet guaranteed: a connection that reaches the cluster master (or the kernel's accept queue) while
+ * the master is reading the last worker's close is reset, not refused; Node's cluster closes the port
+ * and its queue in one step (see app/lib/gracefulClose.ts). Such a request was sent after the stop and
+ * never processed. By default the test tolerates those "resets at the door" and prints how many it saw;
+ * STRICT_GRACEFUL_STOP=1 fails on any reset.
  */
 
 const TOTAL = 210;
@@ -20,6 +22,7 @@ const CONCURRENCY = 10;
 const STOP_AFTER = 60;
 /** A request sent this long before the stop had reached a worker: it must be answered. */
 const SETTLED_MS = 20;
+const STRICT = process.env.STRICT_GRACEFUL_STOP === '1';
 
 interface Sent extends Reply { kind: 'health' | 'search' | 'register'; username?: string; sentAt: number; endedAt: number }
 
@@ -88,25 +91,27 @@ describe('test/outage/gracefulStop.test.ts', function() {
       assert.strictEqual(r.status, 200, `${r.kind} answered ${r.status} ${JSON.stringify(r.body)}: ${detail}`);
       assert.strictEqual(r.body.msg, 'ok');
     }
-    // No request failed before the stop, and none hung: a request either got its answer or its connection
-    // was refused/reset at the door.
+    // No request failed before the stop and none hung: a request either got its answer or its connection
+    // was refused (or, outside strict mode, reset at the door: sent after the stop, never processed).
+    const doorErrors = STRICT ? [ 'ECONNREFUSED' ] : [ 'ECONNREFUSED', 'ECONNRESET' ];
     for (const r of sent.filter(x => x.error)) {
-      assert.ok([ 'ECONNREFUSED', 'ECONNRESET' ].includes(r.error!), `${r.kind}: ${r.error}: ${detail}`);
-      assert.ok(r.endedAt >= stopSentAt, `${r.kind} failed (${r.error}) before the stop: ${detail}`);
+      assert.ok(doorErrors.includes(r.error!), `a ${r.kind} sent ${r.sentAt - stopSentAt} ms after the stop failed: ${r.error}: ${detail}`);
+      assert.ok(r.sentAt >= stopSentAt, `a ${r.kind} sent before the stop failed (${r.error}): ${detail}`);
     }
     // Requests in flight when the stop began were answered, not cut: the workers drain before closing.
     const inFlight = sent.filter(r => r.sentAt <= stopSentAt - SETTLED_MS && r.endedAt >= stopSentAt);
     for (const r of inFlight) assert.strictEqual(r.status, 200, `a ${r.kind} in flight at the stop got ${r.error ?? r.status}: ${detail}`);
     assert.ok(sent.some(r => r.status === 200 && r.endedAt > stopSentAt), `nothing was answered after the stop signal: ${detail}`);
-    // No answer was lost: every account that exists got its 200 (a reset after processing would show here).
+    // No answer was lost: every account that exists got its 200.
     const registered = sent.filter(r => r.kind === 'register');
     const created = await app.model.User.findAll({ where: { username: registered.map(r => r.username!) }, attributes: [ 'username' ], raw: true });
     const answered = new Set(registered.filter(r => r.status === 200).map(r => r.username));
     assert.deepStrictEqual(created.map(u => u.username).sort(), [ ...answered ].sort(), `accounts created without their answer: ${detail}`);
     // Refusals come after the listener closed; the cluster goes away by itself.
     assert.ok(exitedAt, `the master did not exit within 20 s of SIGTERM: ${detail}`);
+    const lastAnswer = Math.max(...sent.filter(r => r.status === 200).map(r => r.endedAt)) - stopSentAt;
     const resets = sent.filter(r => r.error === 'ECONNRESET').length;
     // eslint-disable-next-line no-console
-    console.log(`      ${JSON.stringify(summary)}; in flight at the stop: ${inFlight.length}; resets at the door: ${resets}; master exited ${exitedAt - stopSentAt} ms after SIGTERM`);
+    console.log(`      ${JSON.stringify(summary)}; in flight at the stop: ${inFlight.length}; resets at the door: ${resets}; last answer ${lastAnswer} ms, master exited ${exitedAt - stopSentAt} ms after SIGTERM`);
   });
 });

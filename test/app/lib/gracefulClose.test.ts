@@ -1,0 +1,99 @@
+import * as assert from 'node:assert';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import { drainServer } from '../../../app/lib/gracefulClose';
+import { call, sleep } from '../../helpers/server';
+
+/**
+ * drainServer on a plain HTTP server (one process, no cluster; the cluster case is test/outage/gracefulStop.test.ts):
+ * what it does with each kind of connection it has when the stop begins.
+ */
+
+interface Harness { server: http.Server; port: number }
+
+/** A server whose answers take `?ms=` milliseconds. */
+async function listen(): Promise<Harness> {
+  const server = http.createServer((req, res) => {
+    const ms = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') || 0);
+    setTimeout(() => res.end('ok'), ms);
+  });
+  await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as net.AddressInfo).port };
+}
+
+function connect(port: number): Promise<net.Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
+/** Resolves with everything the server sent once it closes the connection (or with the error code). */
+function readAll(socket: net.Socket): Promise<string> {
+  return new Promise(resolve => {
+    let text = '';
+    socket.on('data', chunk => { text += chunk.toString('utf8'); });
+    socket.once('error', (err: any) => resolve(`error ${err.code}`));
+    socket.once('close', () => resolve(text));
+  });
+}
+
+describe('test/app/lib/gracefulClose.test.ts', () => {
+  let h: Harness;
+  beforeEach(async () => { h = await listen(); });
+  afterEach(() => { h.server.closeAllConnections(); h.server.close(); });
+
+  it('answers the request in flight, then refuses new connections', async () => {
+    const inFlight = call(h.port, 'GET', '/?ms=300');
+    await sleep(50);
+    const drained = drainServer(h.server, 3000);
+    await sleep(100);
+    const later = await call(h.port, 'GET', '/');
+    assert.strictEqual(later.error, 'ECONNREFUSED');
+    const reply = await inFlight;
+    assert.strictEqual(reply.status, 200);
+    await drained;
+  });
+
+  it('serves a connection accepted before the stop whose request comes only afterwards, then closes it', async () => {
+    const socket = await connect(h.port);
+    const answer = readAll(socket);
+    await sleep(20);
+    const drained = drainServer(h.server, 3000);
+    await sleep(150);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const text = await answer;
+    assert.match(text, /^HTTP\/1\.1 200/);
+    // The answer closes the connection: no keep-alive while stopping.
+    assert.match(text, /connection: close/i);
+    await drained;
+  });
+
+  it('ends a keep-alive connection idle between two requests, without waiting for the deadline', async () => {
+    const socket = await connect(h.port);
+    const answers = readAll(socket);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(50);
+    const started = Date.now();
+    await drainServer(h.server, 3000);
+    assert.ok(Date.now() - started < 1500, `drained after ${Date.now() - started} ms`);
+    const text = await answers;
+    assert.match(text, /^HTTP\/1\.1 200/);
+    assert.match(text, /keep-alive/i);
+  });
+
+  it('cuts what is still running at the deadline', async () => {
+    const slow = call(h.port, 'GET', '/?ms=5000');
+    await sleep(50);
+    const started = Date.now();
+    await drainServer(h.server, 400);
+    assert.ok(Date.now() - started < 1000, `returned after ${Date.now() - started} ms`);
+    assert.ok((await slow).error, 'the request past the deadline was cut');
+  });
+
+  it('does nothing for a server that is not listening', async () => {
+    await drainServer(undefined, 1000);
+    const idle = http.createServer();
+    await drainServer(idle, 1000);
+  });
+});
