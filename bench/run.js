@@ -51,6 +51,12 @@ const GROWTH_FRIENDS = Object.entries(FRIEND_COUNTS).map(([ id, friends ]) => ({
 
 const loadavg = () => os.loadavg().map(v => v.toFixed(2)).join(' ');
 
+/** The environment defaults in package.json's start script, e.g. MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}. */
+function startScriptDefaults() {
+  const start = require(path.join(ROOT, 'package.json')).scripts.start;
+  return Object.fromEntries([ ...start.matchAll(/\b([A-Z_][A-Z0-9_]*)=\$\{\1:-([^}]*)\}/g) ].map(([ , name, value ]) => [ name, value ]));
+}
+
 function serverEnv(profile, port) {
   const env = { ...process.env };
   for (const key of [ 'DATABASE_URL', 'REDIS_URL', 'SQLITE_FILE', 'EGG_SERVER_ENV', 'NODE_ENV', 'DB_AUTO_MIGRATE', 'PORT', 'HOST', 'npm_config_argv' ]) delete env[key];
@@ -69,6 +75,8 @@ function serverEnv(profile, port) {
   // Experiment knobs, off by default, for the eggchat server only: node flags (e.g. a heap cap) and
   // other variables, as space-separated KEY=VALUE pairs (e.g. MALLOC_MMAP_THRESHOLD_=131072).
   if (port === BASE_PORT) {
+    // As production starts it: the defaults `npm start` sets in front of egg-scripts (NAME=${NAME:-value}).
+    for (const [ name, value ] of Object.entries(startScriptDefaults())) if (!env[name]) env[name] = value;
     if (process.env.BENCH_SERVER_NODE_OPTIONS) env.NODE_OPTIONS = process.env.BENCH_SERVER_NODE_OPTIONS;
     for (const pair of (process.env.BENCH_SERVER_ENV || '').split(/\s+/).filter(Boolean)) {
       const at = pair.indexOf('=');
@@ -299,6 +307,7 @@ async function main() {
       autocannon: autocannonVersion,
       serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS || null,
       serverEnv: process.env.BENCH_SERVER_ENV || null,
+      startEnv: Object.keys(startScriptDefaults()).map(name => `${name}=${process.env[name] || startScriptDefaults()[name]}`).join(' ') || null,
       loadBefore,
     };
   } finally {

@@ -68,7 +68,7 @@ function markdownSection(report) {
   lines.push('');
   lines.push(`- machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGb} GB RAM, ${meta.machine.os}; Node.js ${meta.machine.node}`);
   lines.push(`- database: ${meta.database}${meta.redis ? `; Redis ${meta.redis}` : ''}`);
-  lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod, ${meta.workers} workers${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}; bare Egg app: ${meta.workers} workers; autocannon ${meta.autocannon} in the same process as the seeding, on the same machine`);
+  lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}; bare Egg app: ${meta.workers} workers; autocannon ${meta.autocannon} in the same process as the seeding, on the same machine`);
   lines.push(`- data: ${meta.users.toLocaleString('en-US')} users; load average before the run: ${meta.loadBefore} (after it, with the bench's own load: ${meta.loadAfter}); whole run: ${meta.elapsedSeconds} s`);
   lines.push(`- each row: ${meta.warmupSeconds} s warm-up, then ${meta.durationSeconds} s measured; the bare ceiling ${meta.barePerRow ? `measured right before each row with the same connections (${meta.bareSeconds} s)` : `measured once per connection count at the start (${meta.bareSeconds} s)`}`);
   lines.push('');
