@@ -18,20 +18,49 @@ function queued<T>(sequelize: Sequelize, work: () => Promise<T>): Promise<T> {
   return run;
 }
 
+/** What to undo outside the database when a transaction does not commit (see onRollback). */
+const undoLists = new WeakMap<Transaction, Array<() => Promise<void>>>();
+
+/**
+ * Registers `undo` for a change made outside the database inside `transaction` (a session written to
+ * Redis): it runs if the transaction does not commit — `work` threw, or the COMMIT itself failed — so a
+ * request that answers an error leaves nothing behind there either.
+ */
+export function onRollback(transaction: Transaction, undo: () => Promise<void>): void {
+  const list = undoLists.get(transaction) ?? [];
+  list.push(undo);
+  undoLists.set(transaction, list);
+}
+
+async function undoAll(transaction: Transaction | undefined): Promise<void> {
+  const list = transaction && undoLists.get(transaction);
+  if (!list) return;
+  undoLists.delete(transaction!);
+  // Latest first; best effort: the error the caller sees is the transaction's, not an undo's.
+  for (const undo of list.reverse()) await undo().catch(() => undefined);
+}
+
 /**
  * Runs `work` in one transaction. On SQLite the transaction takes the write lock up front
  * (IMMEDIATE) so two writers never deadlock on a lock upgrade; on MySQL a deadlock victim is retried.
  */
 export async function inTransaction<T>(sequelize: Sequelize, work: (t: Transaction) => Promise<T>, attempts = 3): Promise<T> {
   const sqlite = sequelize.getDialect() === 'sqlite';
+  let current: Transaction | undefined;
+  const tracked = (transaction: Transaction) => {
+    current = transaction;
+    return work(transaction);
+  };
   const once = () => (sqlite
-    ? queued(sequelize, () => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, work))
-    : sequelize.transaction(work));
+    ? queued(sequelize, () => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, tracked))
+    : sequelize.transaction(tracked));
   for (let attempt = 1; ; attempt++) {
     const started = Date.now();
+    current = undefined;
     try {
       return await once();
     } catch (err: any) {
+      await undoAll(current);
       const code = err?.parent?.code ?? err?.original?.code ?? err?.code;
       if (attempt >= attempts || !RETRYABLE.has(code)) throw err;
       // SQLITE_BUSY after the whole busy timeout: another process holds the lock for long (a backup, an

@@ -6,8 +6,9 @@ export interface KeyValueStore {
   get(key: string): Promise<string | null>;
   /**
    * `transaction` is the caller's database transaction, if any: the SQL store writes inside it (so the
-   * session commits or rolls back with the rows); Redis ignores it, and instead makes sure that a set
-   * which threw never takes effect later (see RedisKeyValueStore).
+   * session commits or rolls back with the rows); Redis puts the previous value back if it does not
+   * commit (lib/transaction.ts onRollback), and makes sure that a set which threw never takes effect
+   * later (see RedisKeyValueStore). Pass only transactions run by app.transaction.
    */
   set(key: string, value: string, ttlSeconds: number, transaction?: unknown): Promise<void>;
   del(key: string): Promise<void>;

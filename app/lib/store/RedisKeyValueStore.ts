@@ -1,6 +1,8 @@
 import type { Redis } from 'ioredis';
 import { KeyValueStore } from './KeyValueStore';
+import type { Transaction } from 'sequelize';
 import { ServiceUnavailableError } from '../errors';
+import { onRollback } from '../transaction';
 
 const INCR_WITH_WINDOW = `
 local count = redis.call('INCR', KEYS[1])
@@ -17,8 +19,20 @@ local now = redis.call('TIME')
 if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) >= tonumber(ARGV[1]) then return -1 end`;
 const TOO_LATE = -1;
 
+// Answers the value it replaced and that value's remaining lifetime, for an undo.
 const SET_BEFORE_DEADLINE = `${UNLESS_PAST_DEADLINE}
+local old = redis.call('GET', KEYS[1])
+local ttl = redis.call('PTTL', KEYS[1])
 redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+if old then return { 1, old, ttl } end
+return { 1 }`;
+
+// Puts back what a set replaced, only while the key still holds that set's value (so never over a
+// newer write, however late it runs): ARGV = value written, had a previous value (1/0), it, its ms left.
+const UNDO_SET = `
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[2] == '0' then redis.call('DEL', KEYS[1]) return 1 end
+if tonumber(ARGV[4]) > 0 then redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4]) else redis.call('SET', KEYS[1], ARGV[3]) end
 return 1`;
 
 const DEL_IF_STARTS_WITH_BEFORE_DEADLINE = `${UNLESS_PAST_DEADLINE}
@@ -33,8 +47,15 @@ export class RedisKeyValueStore implements KeyValueStore {
     return this.redis.get(key);
   }
 
-  async set(key: string, value: string, ttlSeconds: number, _transaction?: unknown): Promise<void> {
-    await this.writeBeforeDeadline(SET_BEFORE_DEADLINE, key, value, ttlSeconds);
+  async set(key: string, value: string, ttlSeconds: number, transaction?: Transaction): Promise<void> {
+    const [ , previous, previousTtlMs ] = await this.writeBeforeDeadline(SET_BEFORE_DEADLINE, key, value, ttlSeconds) as [number, string?, number?];
+    // Redis is not part of the database transaction: should it not commit (a COMMIT that fails after
+    // this write), the session it replaced comes back.
+    if (transaction) {
+      onRollback(transaction, async () => {
+        await this.redis.eval(UNDO_SET, 1, key, value, previous === undefined ? '0' : '1', previous ?? '', previousTtlMs ?? -1);
+      });
+    }
   }
 
   async del(key: string): Promise<void> {
@@ -71,12 +92,14 @@ export class RedisKeyValueStore implements KeyValueStore {
    * the command timeout (same host, or both synchronised by NTP). A Redis clock behind by more could let
    * a late write through; one ahead by more refuses every write (503, never a wrong 200).
    */
-  private async writeBeforeDeadline(script: string, key: string, ...args: Array<string | number>): Promise<void> {
+  private async writeBeforeDeadline(script: string, key: string, ...args: Array<string | number>): Promise<unknown> {
     const timeoutMs = this.redis.options.commandTimeout;
     // Without a command timeout the app never gives up on a command: there is no deadline to keep to.
     const deadline = timeoutMs && timeoutMs > 0 ? Date.now() + Math.floor(timeoutMs / 2) : Number.MAX_SAFE_INTEGER;
-    if (await this.redis.eval(script, 1, key, deadline, ...args) === TOO_LATE) {
+    const result = await this.redis.eval(script, 1, key, deadline, ...args);
+    if (result === TOO_LATE) {
       throw new ServiceUnavailableError(new Error(`Redis ran a write to ${key} after its deadline`));
     }
+    return result;
   }
 }

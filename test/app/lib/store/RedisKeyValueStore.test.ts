@@ -2,6 +2,7 @@ import * as assert from 'node:assert';
 import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import Redis from 'ioredis';
+import { app } from 'egg-mock/bootstrap';
 import { RedisKeyValueStore } from '../../../../app/lib/store/RedisKeyValueStore';
 import { ServiceUnavailableError } from '../../../../app/lib/errors';
 import { RedisProcess, sleep, startRedis } from '../../../helpers/server';
@@ -58,7 +59,7 @@ describe('test/app/lib/store/RedisKeyValueStore.test.ts', function() {
     if (redis) await redis.kill();
   });
 
-  behavesAsKeyValueStore(() => store);
+  behavesAsKeyValueStore(() => store, work => app.transaction(work));
 
   it('a set or delete that timed out while Redis was stopped does nothing when Redis runs it after all', async () => {
     const paused = await connect(200);

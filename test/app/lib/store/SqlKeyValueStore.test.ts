@@ -11,5 +11,5 @@ describe('test/app/lib/store/SqlKeyValueStore.test.ts', () => {
     store = new SqlKeyValueStore(app.model as unknown as Sequelize);
   });
 
-  behavesAsKeyValueStore(() => store);
+  behavesAsKeyValueStore(() => store, work => app.transaction(work));
 });

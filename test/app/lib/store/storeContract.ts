@@ -1,5 +1,6 @@
 import * as assert from 'node:assert';
 import { randomUUID } from 'node:crypto';
+import { Transaction } from 'sequelize';
 import { KeyValueStore } from '../../../../app/lib/store/KeyValueStore';
 
 /**
@@ -7,8 +8,24 @@ import { KeyValueStore } from '../../../../app/lib/store/KeyValueStore';
  * files beside this one). `store` is called once the implementation's `before` hook has run. Keys are
  * unique per call, so a shared database or Redis is fine.
  */
-export function behavesAsKeyValueStore(store: () => KeyValueStore) {
+export function behavesAsKeyValueStore(store: () => KeyValueStore, inTransaction: <T>(work: (t: Transaction) => Promise<T>) => Promise<T>) {
   const key = () => `test:store:${randomUUID()}`;
+
+  it('a set inside a transaction that does not commit leaves the previous value (or none) with its lifetime', async () => {
+    const [ k, fresh ] = [ key(), key() ];
+    await store().set(k, '5', 60);
+    await assert.rejects(inTransaction(async transaction => {
+      await store().set(k, '6', 600, transaction);
+      await store().set(fresh, '6', 600, transaction);
+      throw new Error('no commit');
+    }), /no commit/);
+    const counter = await store().peek(k);
+    assert.ok(counter && counter.count === 5 && counter.ttlMs > 50_000 && counter.ttlMs <= 60_000, JSON.stringify(counter));
+    assert.strictEqual(await store().get(fresh), null);
+    // A committed one stays.
+    await inTransaction(transaction => store().set(k, '7', 60, transaction));
+    assert.strictEqual(await store().get(k), '7');
+  });
 
   it('set stores the value with its lifetime and replaces the previous one', async () => {
     const k = key();
