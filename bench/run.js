@@ -307,7 +307,7 @@ async function main() {
       autocannon: autocannonVersion,
       serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS || null,
       serverEnv: process.env.BENCH_SERVER_ENV || null,
-      startEnv: Object.keys(startScriptDefaults()).map(name => `${name}=${process.env[name] || startScriptDefaults()[name]}`).join(' ') || null,
+      startEnv: Object.entries(startScriptDefaults()).map(([ name, value ]) => `${name}=${process.env[name] || value}`).join(' ') || null,
       loadBefore,
     };
   } finally {

@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { Reply } from './server';
+import { AppServer, Reply } from './server';
 import { MSG } from '../../app/lib/messages';
 
 /** A dependency outage must be answered within this bound (measured per request). */
@@ -19,4 +19,34 @@ export function assertOkReply(reply: Reply, what: string) {
   assert.strictEqual(reply.status, 200, `${what}: expected 200, got ${reply.status || reply.error} ${JSON.stringify(reply.body)}`);
   assert.strictEqual(reply.body.msg, 'ok', what);
   return reply.body.data;
+}
+
+/** One request: method, path, JSON body. */
+export type RouteCall = [string, string, Record<string, unknown>?];
+
+/** Every /api/chat route (logout aside) with a valid body, aimed at `friend` and the application `applyId`. */
+export function chatRoutes(friend: { id: number; username: string }, applyId: number): RouteCall[] {
+  return [
+    [ 'POST', '/api/chat/searchUser', { keyword: friend.username }],
+    [ 'POST', '/api/chat/applyfriend', { friend_id: friend.id }],
+    [ 'GET', '/api/chat/listapplyfriend/1' ],
+    [ 'POST', `/api/chat/handleapply/${applyId}`, { status: 'agree', nickname: '停机' }],
+    [ 'GET', '/api/chat/goodfriendlist/1' ],
+    [ 'GET', `/api/chat/getgoodfriendinfo/${friend.id}` ],
+    [ 'POST', `/api/chat/setblackgoodfriend/${friend.id}` ],
+    [ 'POST', `/api/chat/setstargoodfriend/${friend.id}` ],
+    [ 'POST', `/api/chat/setmeOrfriendCanSee/${friend.id}`, { friendlookme: 0, melookfriend: 0 }],
+  ];
+}
+
+/** Each route once, then a burst of 30 of them at once: every one a quick 503. */
+export async function assertAllUnavailable(server: AppServer, token: string, routes: RouteCall[]) {
+  for (const [ method, path, body ] of routes) {
+    assertUnavailable(await server.call(method, path, { token, body }), `${method} ${path}`);
+  }
+  const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => {
+    const [ method, path, body ] = routes[i % routes.length];
+    return server.call(method, path, { token, body });
+  }));
+  burst.forEach((reply, i) => assertUnavailable(reply, `burst #${i}`));
 }

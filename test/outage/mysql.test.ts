@@ -2,7 +2,7 @@ import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
 import { AppServer, TcpProxy, databaseEnv, eventually, sleep, startServer, startTcpProxy } from '../helpers/server';
 import { PASSWORD, uniqueName } from '../helpers/api';
-import { FAST_MS, assertOkReply, assertUnavailable } from '../helpers/outage';
+import { FAST_MS, assertAllUnavailable, assertOkReply, assertUnavailable, chatRoutes } from '../helpers/outage';
 
 /**
  * MySQL goes away under a real server process and comes back. The server reaches the database through a
@@ -66,25 +66,7 @@ describe('test/outage/mysql.test.ts', function() {
     assertUnavailable(await s.call('POST', '/api/loginChat', { body: { username: a.username, password: PASSWORD } }), 'login');
     const newName = uniqueName('sqnew');
     assertUnavailable(await s.call('POST', '/api/regChat', { body: { username: newName, password: PASSWORD } }), 'register');
-    const chatRoutes: Array<[string, string, Record<string, unknown>?]> = [
-      [ 'POST', '/api/chat/searchUser', { keyword: b.username }],
-      [ 'POST', '/api/chat/applyfriend', { friend_id: b.id }],
-      [ 'GET', '/api/chat/listapplyfriend/1' ],
-      [ 'POST', `/api/chat/handleapply/${apply!.id}`, { status: 'agree', nickname: '停机' }],
-      [ 'GET', '/api/chat/goodfriendlist/1' ],
-      [ 'GET', `/api/chat/getgoodfriendinfo/${b.id}` ],
-      [ 'POST', `/api/chat/setblackgoodfriend/${b.id}` ],
-      [ 'POST', `/api/chat/setstargoodfriend/${b.id}` ],
-      [ 'POST', `/api/chat/setmeOrfriendCanSee/${b.id}`, { friendlookme: 0, melookfriend: 0 }],
-    ];
-    for (const [ method, path, body ] of chatRoutes) {
-      assertUnavailable(await s.call(method, path, { token: durable, body }), `${method} ${path}`);
-    }
-    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => {
-      const [ method, path, body ] = chatRoutes[i % chatRoutes.length];
-      return s.call(method, path, { token: durable, body });
-    }));
-    burst.forEach((reply, i) => assertUnavailable(reply, `burst #${i}`));
+    await assertAllUnavailable(s, durable, chatRoutes(b, apply!.id));
     // The test process reaches MySQL directly: nothing was written while the server could not.
     assert.strictEqual(await app.model.User.count({ where: { username: newName } }), 0);
     assert.deepStrictEqual((await app.model.User.findByPk(a.id, { raw: true }))!.last_login, lastLogin, 'a 503 login changed last_login');

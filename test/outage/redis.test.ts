@@ -3,7 +3,7 @@ import { app } from 'egg-mock/bootstrap';
 import { AppServer, RedisProcess, databaseEnv, eventually, redisCommand, sleep, startRedis, startServer } from '../helpers/server';
 import { PASSWORD, uniqueName } from '../helpers/api';
 import { MSG } from '../../app/lib/messages';
-import { FAST_MS, assertOkReply, assertUnavailable } from '../helpers/outage';
+import { FAST_MS, assertAllUnavailable, assertOkReply, assertUnavailable, chatRoutes } from '../helpers/outage';
 
 /**
  * Redis (the session and throttle store of the production profile) goes away under a real server
@@ -71,26 +71,7 @@ describe('test/outage/redis.test.ts', function() {
     assertUnavailable(await s.call('POST', '/api/loginChat', { body: { username: a.username, password: PASSWORD } }), 'login');
     const newName = uniqueName('rdsnew');
     assertUnavailable(await s.call('POST', '/api/regChat', { body: { username: newName, password: PASSWORD } }), 'register');
-    const chatRoutes: Array<[string, string, Record<string, unknown>?]> = [
-      [ 'POST', '/api/chat/logout' ],
-      [ 'POST', '/api/chat/searchUser', { keyword: b.username }],
-      [ 'POST', '/api/chat/applyfriend', { friend_id: b.id }],
-      [ 'GET', '/api/chat/listapplyfriend/1' ],
-      [ 'POST', `/api/chat/handleapply/${apply!.id}`, { status: 'agree', nickname: '停机' }],
-      [ 'GET', '/api/chat/goodfriendlist/1' ],
-      [ 'GET', `/api/chat/getgoodfriendinfo/${b.id}` ],
-      [ 'POST', `/api/chat/setblackgoodfriend/${b.id}` ],
-      [ 'POST', `/api/chat/setstargoodfriend/${b.id}` ],
-      [ 'POST', `/api/chat/setmeOrfriendCanSee/${b.id}`, { friendlookme: 0, melookfriend: 0 }],
-    ];
-    for (const [ method, path, body ] of chatRoutes) {
-      assertUnavailable(await s.call(method, path, { token: a.token, body }), `${method} ${path}`);
-    }
-    const burst = await Promise.all(Array.from({ length: 30 }, (_, i) => {
-      const [ method, path, body ] = chatRoutes[i % chatRoutes.length];
-      return s.call(method, path, { token: a.token, body });
-    }));
-    burst.forEach((reply, i) => assertUnavailable(reply, `burst #${i}`));
+    await assertAllUnavailable(s, a.token, [[ 'POST', '/api/chat/logout' ], ...chatRoutes(b, apply!.id) ]);
 
     // Nothing changed: no account, no login recorded, the application still pending, no friendship.
     assert.strictEqual(await app.model.User.count({ where: { username: newName } }), 0, 'a 503 registration left no account');
