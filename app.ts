@@ -3,11 +3,14 @@ import { Sequelize } from 'sequelize';
 import { registerRules } from './app/lib/validation/rules';
 import { tuneSqlite } from './app/lib/sqliteTuning';
 import { limitMysqlQueryTime } from './app/lib/mysqlTuning';
-import { drainServer } from './app/lib/gracefulClose';
+import { drainServer, trackConnections } from './app/lib/gracefulClose';
 import { assertJwtSecret, routeSequelizeWarnings } from './app/lib/startup';
 
 export default class AppBoot implements IBoot {
-  constructor(private readonly app: Application) {}
+  constructor(private readonly app: Application) {
+    // egg emits 'server' before it listens: every connection is known to the drain on SIGTERM.
+    app.once('server', trackConnections);
+  }
 
   configWillLoad() {
     const { config } = this.app;

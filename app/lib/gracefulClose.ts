@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import * as net from 'node:net';
 
 /** The listener stops at the first pause this long in the connections handed to this worker… */
 const LULL_MS = 20;
@@ -6,6 +7,54 @@ const LULL_MS = 20;
 const HANDOVER_MS = 250;
 /** How often keep-alive connections left idle are looked for while draining. */
 const SWEEP_MS = 50;
+/**
+ * While draining, a keep-alive connection is closed only once it has been idle this long. A client busy on
+ * it sends its next request within a moment, gets its answer with `Connection: close`, and the connection
+ * ends cleanly; closing it in that moment instead would meet the request on its way (a reset).
+ */
+const KEEP_ALIVE_GRACE_MS = 1000;
+
+interface Activity {
+  /** Requests of this connection not yet answered. */
+  busy: number;
+  /** When it was accepted or last finished answering. */
+  since: number;
+}
+
+const trackedConnections = new WeakMap<Server, Map<net.Socket, Activity>>();
+
+/**
+ * Keeps, for every connection of `server`, whether it has a request running and since when it has been idle,
+ * for drainServer. Call once, when the server is created (app.ts).
+ */
+export function trackConnections(server: Server) {
+  if (trackedConnections.has(server)) return;
+  const connections = new Map<net.Socket, Activity>();
+  trackedConnections.set(server, connections);
+  server.on('connection', (socket: net.Socket) => {
+    connections.set(socket, { busy: 0, since: Date.now() });
+    socket.once('close', () => connections.delete(socket));
+  });
+  server.on('request', (req, res) => {
+    const activity = connections.get(req.socket);
+    if (!activity) return;
+    activity.busy++;
+    res.once('close', () => {
+      activity.busy--;
+      activity.since = Date.now();
+    });
+  });
+}
+
+/** Ends the connections idle for `graceMs` or more (all idle ones for a server that is not tracked). */
+function closeIdle(server: Server, graceMs: number) {
+  const connections = trackedConnections.get(server);
+  if (!connections) return server.closeIdleConnections();
+  const now = Date.now();
+  for (const [ socket, activity ] of connections) {
+    if (activity.busy === 0 && now - activity.since >= graceMs) socket.destroy();
+  }
+}
 
 /**
  * Stops `server` listening; resolves when it has stopped.
@@ -13,13 +62,12 @@ const SWEEP_MS = 50;
  * When to stop matters in an egg cluster: the master accepts the connections and hands them to the
  * workers one at a time. When the last worker stops listening, the master closes the port and resets
  * whatever it still holds: connections queued for a busy worker, and one on its way to a worker that
- * stopped meanwhile (the worker sends it back; nobody is left to take it). So the listener stops once
- * the master has had nothing for this worker for a while, and it is checked after the event loop has
- * read what the master sent (setImmediate runs after the poll phase). Under steady load it stops right
- * after taking a connection: the master reads that acknowledgement just before the close.
- * This makes such resets rare, not impossible: a connection that reaches the master (or the kernel's
- * accept queue) while the master has yet to read the last worker's close is still reset, since Node's
- * cluster closes the port and its queue in one step and lets no worker stop the port first.
+ * stopped meanwhile (the worker sends it back; nobody is left to take it). With app/lib/closePortFirst.ts
+ * loaded the master closes the port itself first, handing out what was queued just before; without it
+ * (a master started some other way) the port closes with the last worker. Either way the listener stops
+ * once the master has had nothing for this worker for a while, checked after the event loop has read what
+ * the master sent (setImmediate runs after the poll phase), or, under steady load, right after taking a
+ * connection: the master reads that acknowledgement just before the close.
  */
 function stopListening(server: Server, handoverMs: number): Promise<void> {
   return new Promise(resolve => {
@@ -31,9 +79,11 @@ function stopListening(server: Server, handoverMs: number): Promise<void> {
       stopped = true;
       clearTimeout(lull);
       server.removeListener('connection', onConnection);
-      // http's close() also ends the keep-alive connections idle right now. A connection just accepted
-      // counts as busy until its first request is done (Node 20), so it is not cut.
-      server.close();
+      // http's close() also ends every keep-alive connection idle right now, including one whose client is
+      // sending its next request at this moment. With the connections tracked, only the listener stops here
+      // and the idle ones are ended by closeIdle after their grace.
+      if (trackedConnections.has(server)) net.Server.prototype.close.call(server);
+      else server.close();
       resolve();
     };
     const stopAfterLull = () => setImmediate(() => {
@@ -54,10 +104,11 @@ function stopListening(server: Server, handoverMs: number): Promise<void> {
 /**
  * On SIGTERM (egg-scripts stop) egg closes the worker's pools and exits at once: requests in flight, and
  * connections the master was still handing to this worker, were reset. This stops the worker's listener
- * (once every worker has stopped, the port is closed and later connections are refused), lets every
- * connection it has finish its request, and only then lets the pools close. Gives up after `timeoutMs`
- * (keep it below EGG_APP_CLOSE_TIMEOUT, 5 s by default, after which the master kills the worker) and cuts
- * what is left.
+ * (the port itself is closed by the master: later connections are refused), lets every connection it has
+ * finish its request (answered with `Connection: close`), ends keep-alive connections once idle for a
+ * grace (KEEP_ALIVE_GRACE_MS; needs trackConnections), and only then lets the pools close. Gives up after
+ * `timeoutMs` (keep it below EGG_APP_CLOSE_TIMEOUT, 5 s by default, after which the master kills the
+ * worker) and cuts what is left.
  */
 export async function drainServer(server: Server | undefined | null, timeoutMs: number): Promise<void> {
   if (!server || !server.listening) return;
@@ -73,7 +124,8 @@ export async function drainServer(server: Server | undefined | null, timeoutMs: 
   await stopListening(server, Math.min(HANDOVER_MS, timeoutMs / 4));
   // A keep-alive answer to a request that began before the stop leaves its connection open for the next
   // one; left alone it would hold the drain until the deadline.
-  const sweeper = setInterval(() => server.closeIdleConnections(), SWEEP_MS);
+  const graceMs = Math.min(KEEP_ALIVE_GRACE_MS, timeoutMs / 3);
+  const sweeper = setInterval(() => closeIdle(server, graceMs), SWEEP_MS);
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([ closed, new Promise<void>(resolve => { timer = setTimeout(resolve, Math.max(0, deadline - Date.now())); }) ]);
   clearInterval(sweeper);

@@ -35,11 +35,19 @@ export interface Reply {
   error?: string;
 }
 
+export interface CallOptions {
+  body?: Record<string, unknown>;
+  token?: string;
+  timeoutMs?: number;
+  /** A keep-alive agent to reuse connections with; without it every request has a connection of its own. */
+  agent?: http.Agent;
+}
+
 /**
- * One request on a fresh connection (no keep-alive) with a deadline: a hang shows as error 'TIMEOUT'.
- * Tokens found in answers are recorded for test/zz-logs.test.ts.
+ * One request with a deadline: a hang shows as error 'TIMEOUT'. On a fresh connection (no keep-alive)
+ * unless `options.agent` is given. Tokens found in answers are recorded for test/zz-logs.test.ts.
  */
-export function call(port: number, method: string, urlPath: string, options: { body?: Record<string, unknown>; token?: string; timeoutMs?: number } = {}): Promise<Reply> {
+export function call(port: number, method: string, urlPath: string, options: CallOptions = {}): Promise<Reply> {
   const started = Date.now();
   const payload = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
   return new Promise(resolve => {
@@ -51,10 +59,10 @@ export function call(port: number, method: string, urlPath: string, options: { b
       clearTimeout(timer);
       resolve({ ...reply, ms: Date.now() - started });
     };
-    const headers: http.OutgoingHttpHeaders = { connection: 'close' };
+    const headers: http.OutgoingHttpHeaders = options.agent ? {} : { connection: 'close' };
     if (payload) Object.assign(headers, { 'content-type': 'application/json', 'content-length': payload.length });
     if (options.token) headers.token = options.token;
-    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: false }, res => {
+    const req = http.request({ host: '127.0.0.1', port, method, path: urlPath, headers, agent: options.agent ?? false }, res => {
       const chunks: Buffer[] = [];
       res.on('data', chunk => chunks.push(chunk));
       res.on('error', (err: any) => done({ status: 0, body: undefined, headers: res.headers, error: err.code || err.message }));
@@ -116,7 +124,7 @@ export interface AppServer {
   child: ChildProcess;
   /** stdout + stderr of the cluster so far (for failure messages). */
   output(): string;
-  call(method: string, urlPath: string, options?: { body?: Record<string, unknown>; token?: string; timeoutMs?: number }): Promise<Reply>;
+  call(method: string, urlPath: string, options?: CallOptions): Promise<Reply>;
   /** SIGTERM to the master's group (what egg-scripts stop does), SIGKILL if it lingers; waits until all exited. */
   stop(): Promise<void>;
 }

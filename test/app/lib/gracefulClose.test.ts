@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import * as http from 'node:http';
 import * as net from 'node:net';
-import { drainServer } from '../../../app/lib/gracefulClose';
+import { drainServer, trackConnections } from '../../../app/lib/gracefulClose';
 import { call, sleep } from '../../helpers/server';
 
 /**
@@ -11,12 +11,13 @@ import { call, sleep } from '../../helpers/server';
 
 interface Harness { server: http.Server; port: number }
 
-/** A server whose answers take `?ms=` milliseconds. */
-async function listen(): Promise<Harness> {
+/** A server whose answers take `?ms=` milliseconds; its connections tracked as app.ts does unless `tracked` is false. */
+async function listen(tracked = true): Promise<Harness> {
   const server = http.createServer((req, res) => {
     const ms = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('ms') || 0);
     setTimeout(() => res.end('ok'), ms);
   });
+  if (tracked) trackConnections(server);
   await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
   return { server, port: (server.address() as net.AddressInfo).port };
 }
@@ -69,17 +70,50 @@ describe('test/app/lib/gracefulClose.test.ts', () => {
     await drained;
   });
 
-  it('ends a keep-alive connection idle between two requests, without waiting for the deadline', async () => {
+  it('ends a keep-alive connection idle between two requests once idle for a second, without waiting for the deadline', async () => {
     const socket = await connect(h.port);
     const answers = readAll(socket);
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     await sleep(50);
     const started = Date.now();
     await drainServer(h.server, 3000);
-    assert.ok(Date.now() - started < 1500, `drained after ${Date.now() - started} ms`);
+    const took = Date.now() - started;
+    assert.ok(took >= 850 && took < 1500, `drained after ${took} ms`);
     const text = await answers;
     assert.match(text, /^HTTP\/1\.1 200/);
     assert.match(text, /keep-alive/i);
+  });
+
+  it('answers a request sent on a keep-alive connection idle at the stop, then closes it: no reset', async () => {
+    const socket = await connect(h.port);
+    const answers = readAll(socket);
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await sleep(50);
+    const drained = drainServer(h.server, 3000);
+    await sleep(300);
+    socket.write('GET /?second HTTP/1.1\r\nHost: x\r\n\r\n');
+    const text = await answers;
+    const replies = text.split(/(?=HTTP\/1\.1 )/);
+    assert.strictEqual(replies.length, 2, text);
+    assert.match(replies[0], /^HTTP\/1\.1 200[\s\S]*keep-alive/i);
+    assert.match(replies[1], /^HTTP\/1\.1 200[\s\S]*connection: close/i);
+    await drained;
+  });
+
+  it('without tracked connections (a server app.ts did not see), ends idle keep-alive connections at once', async () => {
+    const untracked = await listen(false);
+    try {
+      const socket = await connect(untracked.port);
+      const answers = readAll(socket);
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await sleep(50);
+      const started = Date.now();
+      await drainServer(untracked.server, 3000);
+      assert.ok(Date.now() - started < 500, `drained after ${Date.now() - started} ms`);
+      assert.match(await answers, /^HTTP\/1\.1 200/);
+    } finally {
+      untracked.server.close();
+    }
   });
 
   it('cuts what is still running at the deadline', async () => {
