@@ -12,6 +12,7 @@ export function assertUnavailable(reply: Reply, what: string, boundMs = FAST_MS)
   assert.match(String(reply.headers['content-type']), /application\/json/, what);
   assert.strictEqual(reply.body.msg, 'fail', what);
   assert.strictEqual(reply.body.data, MSG.unavailable, what);
+  assert.deepStrictEqual(Object.keys(reply.body), [ 'msg', 'data' ], `${what}: the contract's failure body, nothing more`);
   assert.ok(reply.ms < boundMs, `${what}: answered after ${reply.ms} ms (bound ${boundMs} ms)`);
 }
 

@@ -62,7 +62,9 @@ describe('test/outage/mysql.test.ts', function() {
 
     await proxy!.cut();
 
-    assertUnavailable(await s.call('GET', '/api/health'), 'health');
+    const health = await s.call('GET', '/api/health');
+    assertUnavailable(health, 'health');
+    assert.match(String(health.headers['x-health']), /^db=down; redis=(up|embedded)$/);
     assertUnavailable(await s.call('POST', '/api/loginChat', { body: { username: a.username, password: PASSWORD } }), 'login');
     const newName = uniqueName('sqnew');
     assertUnavailable(await s.call('POST', '/api/regChat', { body: { username: newName, password: PASSWORD } }), 'register');

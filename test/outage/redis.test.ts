@@ -67,7 +67,9 @@ describe('test/outage/redis.test.ts', function() {
     await redis!.kill();
 
     // The first requests after the kill, and a burst of them at once: 503 each, fast, never a hang.
-    assertUnavailable(await s.call('GET', '/api/health'), 'health');
+    const healthDown = await s.call('GET', '/api/health');
+    assertUnavailable(healthDown, 'health');
+    assert.strictEqual(healthDown.headers['x-health'], 'db=up; redis=down');
     assertUnavailable(await s.call('POST', '/api/loginChat', { body: { username: a.username, password: PASSWORD } }), 'login');
     const newName = uniqueName('rdsnew');
     assertUnavailable(await s.call('POST', '/api/regChat', { body: { username: newName, password: PASSWORD } }), 'register');
