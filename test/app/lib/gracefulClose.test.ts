@@ -39,6 +39,15 @@ function readAll(socket: net.Socket): Promise<string> {
   });
 }
 
+/** A connection that has had one request answered and is now idle, kept alive; `answers` is all it will receive. */
+async function idleKeepAlive(port: number): Promise<{ socket: net.Socket; answers: Promise<string> }> {
+  const socket = await connect(port);
+  const answers = readAll(socket);
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  await sleep(50);
+  return { socket, answers };
+}
+
 describe('test/app/lib/gracefulClose.test.ts', () => {
   let h: Harness;
   beforeEach(async () => { h = await listen(); });
@@ -71,10 +80,7 @@ describe('test/app/lib/gracefulClose.test.ts', () => {
   });
 
   it('ends a keep-alive connection idle between two requests once idle for a second, without waiting for the deadline', async () => {
-    const socket = await connect(h.port);
-    const answers = readAll(socket);
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(50);
+    const { answers } = await idleKeepAlive(h.port);
     const started = Date.now();
     await drainServer(h.server, 3000);
     const took = Date.now() - started;
@@ -85,10 +91,7 @@ describe('test/app/lib/gracefulClose.test.ts', () => {
   });
 
   it('answers a request sent on a keep-alive connection idle at the stop, then closes it: no reset', async () => {
-    const socket = await connect(h.port);
-    const answers = readAll(socket);
-    socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-    await sleep(50);
+    const { socket, answers } = await idleKeepAlive(h.port);
     const drained = drainServer(h.server, 3000);
     await sleep(300);
     socket.write('GET /?second HTTP/1.1\r\nHost: x\r\n\r\n');
@@ -103,10 +106,7 @@ describe('test/app/lib/gracefulClose.test.ts', () => {
   it('without tracked connections (a server app.ts did not see), ends idle keep-alive connections at once', async () => {
     const untracked = await listen(false);
     try {
-      const socket = await connect(untracked.port);
-      const answers = readAll(socket);
-      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
-      await sleep(50);
+      const { answers } = await idleKeepAlive(untracked.port);
       const started = Date.now();
       await drainServer(untracked.server, 3000);
       assert.ok(Date.now() - started < 500, `drained after ${Date.now() - started} ms`);
