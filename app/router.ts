@@ -2,23 +2,42 @@ import { Application } from 'egg';
 
 export default (app: Application) => {
   const { controller, router, middleware } = app;
+  // Registered users only; `visitors` also lets visitor tokens in: the original's visitor whitelist,
+  // declared here route by route (a visitor anywhere else gets 403).
   const auth = middleware.auth();
-  const { search, apply, goodfriend } = controller.chat;
+  const visitors = middleware.auth({ visitors: true });
+  const { search, apply, goodfriend, settings } = controller.chat;
 
   router.get('/api/health', controller.health.show);
 
   // Accounts
   router.post('/api/regChat', controller.user.register);
   router.post('/api/loginChat', controller.user.login);
-  router.post('/api/chat/logout', auth, controller.user.logout);
+  // A visitor may end its own session too (not in the original's whitelist: see docs/COMPATIBILITY.md).
+  router.post('/api/chat/logout', visitors, controller.user.logout);
+
+  // Visitors (guest identity per device) and formal registration/login from the client's login page.
+  router.post('/api/visitorRegister', controller.visitor.visitorRegister);
+  router.post('/api/visitorregChat', controller.visitor.visitorregChat);
+  router.post('/api/visitorloginChat', controller.visitor.visitorloginChat);
+
+  // Profiles and settings
+  router.get('/api/userinfo/:uuid', controller.profile.userinfo);
+  router.post('/api/chat/userset', visitors, settings.userset);
+  router.post('/api/chat/getUserSetInfo', visitors, settings.getUserSetInfo);
+  router.post('/api/chat/updateUserinfo', visitors, settings.updateUserinfo);
 
   // Friends ("relationship chain"); every query below is scoped to the caller from the token.
   router.post('/api/chat/searchUser', auth, search.searchUser);
-  router.post('/api/chat/applyfriend', auth, apply.applyfriend);
+  router.post('/api/chat/applyfriend', visitors, apply.applyfriend);
+  router.post('/api/chat/autoAddFriendAndAgree', visitors, apply.autoAddFriendAndAgree);
+  router.post('/api/chat/isApplyfriend/:uuid', auth, apply.isApplyfriend);
   router.get('/api/chat/listapplyfriend/:page?', auth, apply.listapplyfriend);
   router.post('/api/chat/handleapply/:id', auth, apply.handleapply);
   router.get('/api/chat/goodfriendlist/:page?', auth, goodfriend.goodfriendlist);
   router.get('/api/chat/getgoodfriendinfo/:id', auth, goodfriend.getgoodfriendinfo);
+  router.post('/api/chat/ismygoodfriend/:id', visitors, goodfriend.ismygoodfriend);
+  router.post('/api/chat/deletegoodfriend/:id', visitors, goodfriend.deletegoodfriend);
   router.post('/api/chat/setblackgoodfriend/:id', auth, goodfriend.setblackgoodfriend);
   router.post('/api/chat/setstargoodfriend/:id', auth, goodfriend.setstargoodfriend);
   router.post('/api/chat/setmeOrfriendCanSee/:id', auth, goodfriend.setmeOrfriendCanSee);

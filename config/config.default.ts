@@ -56,10 +56,35 @@ export interface ChatConfig {
   shutdownDrainMs: number;
   /** Swagger UI at /docs and the OpenAPI document at /docs/openapi.yaml (see app/controller/docs.ts). */
   docsEnabled: boolean;
-  throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser', ThrottleRule>;
+  throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser' | 'visitorPerDevice' | 'visitorPerIp', ThrottleRule>;
+  /** The visitor routes' `X-Security-Sign` check (app/lib/visitorSign.ts): anti-abuse friction, not authentication. */
+  visitor: { signSalt: string; signWindowSeconds: number };
+  /** `POST /api/chat/userset`: the largest settings JSON accepted, in characters. */
+  usersetMaxLength: number;
 }
 
 export interface ThrottleRule { limit: number; windowSeconds: number }
+
+/**
+ * The salt the course's client ships in its bundle (common/mixins/configData.js `visitorSalt`): the
+ * default, so that client works unchanged. It is public by nature; VISITOR_SIGN_SALT changes it for a
+ * rebuilt client.
+ */
+export const DEFAULT_VISITOR_SIGN_SALT = '45ncashdaksh2!#@3nxjdas*_259';
+
+/**
+ * CORS for the H5 build (egg-cors): the origins in CORS_ORIGINS (comma-separated, exact
+ * `scheme://host[:port]`, or `*` for any). Unset: any origin outside production (a local H5 dev server
+ * works at once), none in production.
+ */
+function corsOrigins(env: string): ((origin: string) => boolean) {
+  const raw = process.env.CORS_ORIGINS;
+  if (raw === undefined || raw.trim() === '') return () => env !== 'prod';
+  const list = raw.split(',').map(item => item.trim().replace(/\/+$/, '')).filter(Boolean);
+  if (list.includes('*')) return () => true;
+  const allowed = new Set(list);
+  return origin => allowed.has(origin);
+}
 
 export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatConfig } => {
   const config = {} as PowerPartial<EggAppConfig>;
@@ -96,6 +121,20 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       headers: { 'Content-Type': 'application/json; charset=utf-8', Connection: 'close' },
       body: JSON.stringify({ msg: 'fail', data: tooLarge ? CLIENT_ERROR_MESSAGES.headTooLarge : CLIENT_ERROR_MESSAGES.badRequest }),
     };
+  };
+
+  const originAllowed = corsOrigins(appInfo.env);
+  (config as any).cors = {
+    // The request's own origin when allowed, otherwise no CORS header at all (the browser refuses).
+    origin: (ctx: { get(name: string): string }) => {
+      const origin = ctx.get('origin');
+      return origin && originAllowed(origin) ? origin : '';
+    },
+    allowMethods: 'GET,POST,OPTIONS',
+    allowHeaders: [ 'token', 'content-type', 'authorization', 'x-security-sign' ],
+    exposeHeaders: [ 'Retry-After', 'X-Request-Id' ],
+    maxAge: 86400,
+    credentials: false,
   };
 
   config.logger = {
@@ -158,7 +197,16 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       loginFailPerIp: { limit: intFromEnv('LOGIN_FAIL_LIMIT_IP', 50), windowSeconds: intFromEnv('LOGIN_FAIL_WINDOW_SECONDS', 900) },
       registerPerIp: { limit: intFromEnv('REGISTER_LIMIT_IP', 20), windowSeconds: 3600 },
       applyPerUser: { limit: intFromEnv('APPLY_LIMIT_DAILY', 100), windowSeconds: 86400 },
+      // The original's "5 requests per device per hour" over the three visitor routes, and a cap per address.
+      visitorPerDevice: { limit: intFromEnv('VISITOR_LIMIT_DEVICE', 5), windowSeconds: 3600 },
+      visitorPerIp: { limit: intFromEnv('VISITOR_LIMIT_IP', 60), windowSeconds: 3600 },
     },
+    visitor: {
+      signSalt: process.env.VISITOR_SIGN_SALT || DEFAULT_VISITOR_SIGN_SALT,
+      // The original's five minutes.
+      signWindowSeconds: intFromEnv('VISITOR_SIGN_WINDOW_SECONDS', 300),
+    },
+    usersetMaxLength: 2000,
   };
 
   return { ...config, chat };

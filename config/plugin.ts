@@ -4,6 +4,8 @@ const plugin: EggPlugin = {
   sequelize: { enable: true, package: 'egg-sequelize' },
   jwt: { enable: true, package: 'egg-jwt' },
   validate: { enable: true, package: 'egg-validate' },
+  // The H5 build runs on another origin: preflights and CORS headers (origins: config.cors, CORS_ORIGINS).
+  cors: { enable: true, package: 'egg-cors' },
   // Redis only in the production profile (REDIS_URL); the embedded profile keeps sessions in the database.
   redis: { enable: !!process.env.REDIS_URL, package: 'egg-redis' },
   // Not used by a token API.

@@ -1,7 +1,7 @@
 import { Controller } from 'egg';
 import { text } from '../lib/validation/rules';
 
-const accountRules = {
+export const accountRules = {
   username: text('账号', { min: 4, max: 20, pattern: /^[A-Za-z0-9_]+$/, patternHint: '只能包含字母、数字和下划线' }),
   password: text('密码', { min: 6, max: 20 }),
 };

@@ -25,4 +25,25 @@ export const MSG = {
 
   friendMissing: '好友不存在',
   friendMissingOrBlack: '好友不存在或者被拉黑，无法操作',
+
+  // Visitors (the original's texts; the signature check is anti-abuse friction, see SECURITY.md).
+  visitorSignMissing: '非法访问',
+  visitorSignInvalid: '非法签名',
+  visitorSignExpired: '请求已过期',
+  visitorDeviceInvalid: '无效标识',
+  visitorTooFrequent: '请求过于频繁，请1个小时后再试',
+  visitorForbidden: '您没有权限访问，请先注册或登录',
+
+  // Profiles, settings and the friend routes the client calls.
+  userMissing: '用户不存在',
+  applyFromUserMissing: '用户申请信息不存在',
+  notMyFriend: '不是好友',
+  deleteNotFriends: '不是好友关系，无权操作',
+  friendDeleted: '删除好友成功',
+  userSetTargetInvalid: '用户不存在或者为游客，无法加为好友',
+  autoAddNeedsApproval: '需要对方审核，不能自动加对方为好友',
+  usernameReadonly: '账号不可修改',
+  nicknameUpdated: '修改昵称成功',
+  avatarUpdated: '头像更新成功',
+  settingUpdated: '设置成功',
 } as const;

@@ -20,6 +20,16 @@ export interface UserAttributes {
   role: string;
   is_email_verified: number;
   is_mobile_verified: number;
+  /** A visitor's device id (null for accounts not bound to a device). */
+  devicefingeruuid: string | null;
+  uniplatform: string | null;
+  devicemodel: string | null;
+  deviceos: string | null;
+  devicebrand: string | null;
+  /** The user's settings as a JSON string (see app/lib/userSettings.ts); null until saved. */
+  userset: string | null;
+  /** 1: adding me as a friend needs my approval; 0: anyone may add me at once (autoAddFriendAndAgree). */
+  invite_confirm: number;
   order: number;
   create_time: Date | string;
   update_time: Date;

@@ -1,5 +1,5 @@
 import { Context } from 'egg';
-import { AuthError } from '../lib/errors';
+import { AuthError, ForbiddenError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 
 /** Reads the token from the `token` header (or `Authorization: Bearer`), never from the URL. */
@@ -11,10 +11,20 @@ function tokenFrom(ctx: Context): string | undefined {
   return match ? match[1].trim() : undefined;
 }
 
-/** Guards /api/chat/*: sets ctx.state.auth (read it as ctx.me) or answers 401. */
-export default () => async function auth(ctx: Context, next: () => Promise<any>) {
+export interface AuthOptions {
+  /**
+   * Whether a visitor token (role 'visitor') may call the route: the original's visitor whitelist is
+   * declared route by route in app/router.ts. Default: registered users only.
+   */
+  visitors?: boolean;
+}
+
+/** Guards /api/chat/*: sets ctx.state.auth (read it as ctx.me) or answers 401 (403 for a visitor off its whitelist). */
+export default (options: AuthOptions = {}) => async function auth(ctx: Context, next: () => Promise<any>) {
   const token = tokenFrom(ctx);
   if (!token) throw new AuthError(MSG.authMissing);
-  ctx.state.auth = await ctx.service.token.authenticate(token);
+  const me = await ctx.service.token.authenticate(token);
+  if (me.role === 'visitor' && !options.visitors) throw new ForbiddenError(MSG.visitorForbidden);
+  ctx.state.auth = me;
   await next();
 };

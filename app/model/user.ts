@@ -5,11 +5,12 @@ import { commonFields } from '../lib/commonFields';
 
 type UserCreation = Optional<UserAttributes, 'id' | 'nickname' | 'avatar' | 'mobile' | 'email' | 'status' | 'last_login' |
 'last_login_ip' | 'register_time' | 'register_ip' | 'is_deleted' | 'wechat_openid' | 'qq_openid' | 'weibo_uid' | 'role' |
-'is_email_verified' | 'is_mobile_verified' | 'order' | 'create_time' | 'update_time'>;
+'is_email_verified' | 'is_mobile_verified' | 'devicefingeruuid' | 'uniplatform' | 'devicemodel' | 'deviceos' | 'devicebrand' |
+'userset' | 'invite_confirm' | 'order' | 'create_time' | 'update_time'>;
 export interface UserInstance extends Model<UserAttributes, UserCreation>, UserAttributes {}
 
 export default (app: Application) => {
-  const { INTEGER, STRING, CHAR, DATE, TINYINT } = app.Sequelize;
+  const { INTEGER, STRING, CHAR, DATE, TINYINT, TEXT } = app.Sequelize;
   const User = app.model.define<UserInstance>('user', {
     id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
     uuid: { type: CHAR(36), allowNull: false },
@@ -31,6 +32,13 @@ export default (app: Application) => {
     role: { type: STRING(20), defaultValue: 'user' },
     is_email_verified: { type: TINYINT, defaultValue: 0 },
     is_mobile_verified: { type: TINYINT, defaultValue: 0 },
+    devicefingeruuid: { type: STRING(200), allowNull: true, defaultValue: null },
+    uniplatform: { type: STRING(50), allowNull: true, defaultValue: '' },
+    devicemodel: { type: STRING(50), allowNull: true, defaultValue: '' },
+    deviceos: { type: STRING(50), allowNull: true, defaultValue: '' },
+    devicebrand: { type: STRING(50), allowNull: true, defaultValue: '' },
+    userset: { type: TEXT, allowNull: true, defaultValue: null },
+    invite_confirm: { type: TINYINT, defaultValue: 1 },
     ...commonFields(app),
   }, { tableName: 'user' }) as ModelStatic<UserInstance> & { associate(): void };
 

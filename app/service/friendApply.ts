@@ -30,6 +30,60 @@ export default class FriendApplyService extends Service {
     await this.service.throttle.hit(daily);
   }
 
+  /**
+   * POST /api/chat/isApplyfriend/:uuid — the pending application that user sent me, if any: what the
+   * client checks before it shows "agree" (only the target of an application may handle it).
+   */
+  async pendingFrom(meId: number, applicantUuid: string) {
+    const { User, Goodfriendapply } = this.ctx.model;
+    const applicant = await User.findOne({ where: { uuid: applicantUuid, status: 1, is_deleted: 0 }, attributes: [ 'id' ] });
+    if (!applicant) throw new BusinessError(MSG.userMissing);
+    const apply = await Goodfriendapply.findOne({
+      where: { user_id: applicant.id, friend_id: meId, status: 'pending' },
+      attributes: [ 'id', 'user_id', 'friend_id', 'nickname', 'friendlookme', 'melookfriend', 'ismystarfriend', 'isblack', 'status' ],
+      order: [[ 'id', 'DESC' ]],
+      raw: true,
+    }) as any;
+    if (!apply) throw new BusinessError(MSG.applyFromUserMissing);
+    return { ...apply, userId: apply.user_id };
+  }
+
+  /**
+   * POST /api/chat/autoAddFriendAndAgree — for a target whose settings need no approval
+   * (invite_confirm = 0): the application and its acceptance in one transaction. A pending application
+   * either way between us is settled by it. Refusals come in applyfriend's order, the approval check
+   * right before the duplicate check.
+   */
+  async autoAdd(me: AuthenticatedUser, friendId: number, nickname: string): Promise<void> {
+    if (friendId === me.id) throw new BusinessError(MSG.applySelf);
+    const { User, Goodfriend, Goodfriendapply } = this.ctx.model;
+    const { Op } = this.app.Sequelize;
+    const daily: [ string, ThrottleRule ] = [ `apply:user:${me.id}`, this.config.chat.throttle.applyPerUser ];
+    await this.service.throttle.assertUnder(daily);
+    await this.app.transaction(async transaction => {
+      // The same serialisation as apply(): my own applications one at a time.
+      await this.lockUser(me.id, transaction);
+      const target = await User.findByPk(friendId, { attributes: [ 'id', 'status', 'is_deleted', 'invite_confirm' ], transaction });
+      if (!target || Number(target.status) !== 1 || Number(target.is_deleted) !== 0) throw new BusinessError(MSG.applyTargetMissing);
+      const mine = await Goodfriend.findOne({ where: { user_id: me.id, friend_id: friendId }, attributes: [ 'id' ], transaction });
+      if (mine) throw new BusinessError(MSG.applyAlreadyFriends);
+      const blockedByThem = await Goodfriend.findOne({ where: { user_id: friendId, friend_id: me.id, isblack: 1 }, attributes: [ 'id' ], transaction });
+      if (blockedByThem) throw new BusinessError(MSG.applyBlocked);
+      if (Number(target.invite_confirm) !== 0) throw new BusinessError(MSG.autoAddNeedsApproval);
+
+      const pendingBetween = {
+        status: 'pending',
+        [Op.or]: [{ user_id: me.id, friend_id: friendId }, { user_id: friendId, friend_id: me.id }],
+      };
+      await Goodfriendapply.update({ status: 'agree' }, { where: pendingBetween, transaction });
+      await Goodfriendapply.create({ user_id: me.id, friend_id: friendId, nickname, status: 'agree' }, { transaction });
+      // Their row names me by my nickname, mine carries no remark (as handleapply with no remark).
+      await this.befriend({ user_id: me.id, friend_id: friendId, nickname: '' }, transaction);
+      await this.befriend({ user_id: friendId, friend_id: me.id, nickname: me.nickname || '' }, transaction);
+    });
+    await this.service.throttle.hit(daily);
+  }
+
   /** Applications sent to me, all statuses, newest first, plus my pending count over all pages. */
   async listToMe(meId: number, page: number, limit: number) {
     const { User, Goodfriendapply } = this.ctx.model;

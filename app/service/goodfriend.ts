@@ -102,6 +102,37 @@ export default class GoodfriendService extends Service {
     };
   }
 
+  /**
+   * POST /api/chat/ismygoodfriend/:id — my row for that user while I have not blacklisted them (the
+   * original's answer: the row without order and timestamps).
+   */
+  async myRowFor(meId: number, friendId: number) {
+    const row = await this.ctx.model.Goodfriend.findOne({
+      where: { user_id: meId, friend_id: friendId, isblack: 0 },
+      attributes: [ 'id', 'user_id', 'friend_id', 'nickname', 'friendlookme', 'melookfriend', 'ismystarfriend', 'isblack', 'status' ],
+      raw: true,
+    });
+    if (!row) throw new BusinessError(MSG.notMyFriend);
+    return row;
+  }
+
+  /**
+   * POST /api/chat/deletegoodfriend/:id — ends the friendship both ways and removes every application
+   * between us (so either may apply again later), in one transaction. Contact lists show it at once: the
+   * cache's version (contactsJson) changes with my rows and theirs.
+   */
+  async remove(meId: number, friendId: number): Promise<void> {
+    const { Goodfriend, Goodfriendapply } = this.ctx.model;
+    const { Op } = this.app.Sequelize;
+    await this.app.transaction(async transaction => {
+      const mine = await Goodfriend.destroy({ where: { user_id: meId, friend_id: friendId }, transaction });
+      if (mine === 0) throw new BusinessError(MSG.deleteNotFriends);
+      const between = { [Op.or]: [{ user_id: meId, friend_id: friendId }, { user_id: friendId, friend_id: meId }] };
+      await Goodfriend.destroy({ where: { user_id: friendId, friend_id: meId }, transaction });
+      await Goodfriendapply.destroy({ where: between, transaction });
+    });
+  }
+
   /** Puts my friend on or off my blacklist (a single atomic toggle: storms never lose an update). */
   async toggleBlack(meId: number, friendId: number): Promise<void> {
     await this.updateMyRow(meId, friendId, { isblack: this.flipped('isblack') }, false, MSG.friendMissing);

@@ -9,15 +9,25 @@ import { ThrottleRule } from '../../config/config.default';
 
 export interface Credentials { username: string; password: string }
 
-/** The user's columns as the client receives them: everything but the password, plus the token. */
-function publicUser(user: UserInstance, token: string) {
-  const { password, ...columns } = user.get({ plain: true }) as any;
+/**
+ * What a login answer shows of the account: `seed` — the columns of the seed document's example (every
+ * column but the password, the settings and the device's); `device` — those plus the device's columns,
+ * as the original's visitor routes answer. Plus the token.
+ */
+export type AccountShape = 'seed' | 'device';
+const NEVER_SHOWN = [ 'password', 'userset', 'invite_confirm' ];
+const DEVICE_COLUMNS = [ 'devicefingeruuid', 'uniplatform', 'devicemodel', 'deviceos', 'devicebrand' ];
+
+export function publicUser(user: UserInstance, token: string, shape: AccountShape = 'seed') {
+  const columns = user.get({ plain: true }) as Record<string, unknown>;
+  const hidden = shape === 'device' ? NEVER_SHOWN : [ ...NEVER_SHOWN, ...DEVICE_COLUMNS ];
+  for (const name of hidden) delete columns[name];
   return { ...columns, token };
 }
 
 export default class UserService extends Service {
   /** Creates user + user_info and a session in one transaction; a taken username is refused. */
-  async register({ username, password }: Credentials, ip: string) {
+  async register({ username, password }: Credentials, ip: string, shape: AccountShape = 'seed') {
     const { User, Userinfo } = this.ctx.model;
     const perIp: [ string, ThrottleRule ] = [ `register:ip:${ip}`, this.config.chat.throttle.registerPerIp ];
     await this.service.throttle.assertUnder(perIp);
@@ -38,7 +48,7 @@ export default class UserService extends Service {
         await user.reload({ transaction });
         // The session is written before commit: if the store is down, no account is left behind.
         const token = await this.service.token.issue(user, transaction);
-        return publicUser(user, token);
+        return publicUser(user, token, shape);
       });
       await this.service.throttle.hit(perIp);
       return registered;
@@ -50,7 +60,7 @@ export default class UserService extends Service {
   }
 
   /** Checks the password (upgrading a legacy SHA-256 hash), records the login and opens a session. */
-  async login({ username, password }: Credentials, ip: string) {
+  async login({ username, password }: Credentials, ip: string, shape: AccountShape = 'seed') {
     const { User } = this.ctx.model;
     const { loginFailPerAccount, loginFailPerIp } = this.config.chat.throttle;
     const accountKey = `login:user:${username.toLowerCase()}`;
@@ -78,7 +88,7 @@ export default class UserService extends Service {
       if (upgradedHash) user.password = upgradedHash;
       await user.save({ transaction, fields: upgradedHash ? [ 'last_login', 'last_login_ip', 'password' ] : [ 'last_login', 'last_login_ip' ] });
       const token = await this.service.token.issue(user, transaction);
-      return publicUser(user, token);
+      return publicUser(user, token, shape);
     });
   }
 }

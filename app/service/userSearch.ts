@@ -9,7 +9,8 @@ export function escapeLike(text: string): string {
 }
 
 const COLUMNS = 'id, username, avatar, role, uuid, nickname';
-const VISIBLE = 'status = 1 AND is_deleted = 0 AND id <> ?';
+// Visitors are not found (as in the original): they are met through a chat, not by name.
+const VISIBLE = "status = 1 AND is_deleted = 0 AND role <> 'visitor' AND id <> ?";
 const SEARCH_SQL = `SELECT ${COLUMNS} FROM \`user\` WHERE username LIKE ? ESCAPE '!' AND ${VISIBLE} ORDER BY username LIMIT ?`;
 
 export default class UserSearchService extends Service {

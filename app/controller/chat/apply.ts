@@ -2,6 +2,7 @@ import { Controller } from 'egg';
 import { choice, integer, text } from '../../lib/validation/rules';
 import { APPLY_STATUSES } from '../../lib/types';
 import { pageRules, pageFrom } from '../../lib/validation/paging';
+import { uuidRules } from '../../lib/validation/uuid';
 
 const applyRules = {
   friend_id: integer('我申请添加的好友id'),
@@ -21,6 +22,21 @@ export default class ApplyController extends Controller {
     const { friend_id, nickname } = ctx.validateInput(applyRules, ctx.request.body);
     await ctx.service.friendApply.apply(ctx.me, friend_id, nickname);
     ctx.ok('ok');
+  }
+
+  /** POST /api/chat/autoAddFriendAndAgree — add a user whose settings need no approval, at once. */
+  async autoAddFriendAndAgree() {
+    const { ctx } = this;
+    const { friend_id, nickname } = ctx.validateInput(applyRules, ctx.request.body);
+    await ctx.service.friendApply.autoAdd(ctx.me, friend_id, nickname);
+    ctx.ok('ok');
+  }
+
+  /** POST /api/chat/isApplyfriend/:uuid — the pending application that user sent me. */
+  async isApplyfriend() {
+    const { ctx } = this;
+    const { uuid } = ctx.validateInput(uuidRules, ctx.params);
+    ctx.ok(await ctx.service.friendApply.pendingFrom(ctx.me.id, uuid.toLowerCase()));
   }
 
   /** GET /api/chat/listapplyfriend/:page?limit= */

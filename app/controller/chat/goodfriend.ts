@@ -1,6 +1,7 @@
 import { Controller } from 'egg';
 import { flag, integer } from '../../lib/validation/rules';
 import { pageRules, pageFrom } from '../../lib/validation/paging';
+import { MSG } from '../../lib/messages';
 
 const friendIdRules = {
   id: integer('好友id'),
@@ -26,6 +27,21 @@ export default class GoodfriendController extends Controller {
     const { ctx } = this;
     const { id } = ctx.validateInput(friendIdRules, ctx.params);
     ctx.ok(await ctx.service.goodfriend.profile(ctx.me.id, id));
+  }
+
+  /** POST /api/chat/ismygoodfriend/:id — :id is the other user's id. */
+  async ismygoodfriend() {
+    const { ctx } = this;
+    const { id } = ctx.validateInput(friendIdRules, ctx.params);
+    ctx.ok(await ctx.service.goodfriend.myRowFor(ctx.me.id, id));
+  }
+
+  /** POST /api/chat/deletegoodfriend/:id — :id is the friend's user id. */
+  async deletegoodfriend() {
+    const { ctx } = this;
+    const { id } = ctx.validateInput(friendIdRules, ctx.params);
+    await ctx.service.goodfriend.remove(ctx.me.id, id);
+    ctx.ok(MSG.friendDeleted);
   }
 
   /** POST /api/chat/setblackgoodfriend/:id */
