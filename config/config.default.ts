@@ -77,8 +77,7 @@ export const DEFAULT_VISITOR_SIGN_SALT = '45ncashdaksh2!#@3nxjdas*_259';
  * `scheme://host[:port]`, or `*` for any). Unset: any origin outside production (a local H5 dev server
  * works at once), none in production.
  */
-function corsOrigins(env: string): ((origin: string) => boolean) {
-  const raw = process.env.CORS_ORIGINS;
+export function corsOrigins(env: string, raw = process.env.CORS_ORIGINS): ((origin: string) => boolean) {
   if (raw === undefined || raw.trim() === '') return () => env !== 'prod';
   const list = raw.split(',').map(item => item.trim().replace(/\/+$/, '')).filter(Boolean);
   if (list.includes('*')) return () => true;

@@ -206,6 +206,28 @@ const ROUTES: Route[] = [
     method: 'POST', path: '/api/chat/setmeOrfriendCanSee/:id', expected: [ 200, 400, 422 ], param: idString,
     fields: [{ name: 'friendlookme', valid: () => fc.constantFrom(0, 1, '0', '1') }, { name: 'melookfriend', valid: () => fc.constantFrom(0, 1, '0', '1') }],
   },
+  // Without X-Security-Sign (the fuzzer sends none) the visitor routes refuse before reading the body.
+  { method: 'POST', path: '/api/visitorRegister', expected: [ 400 ], fields: [{ name: 'deviceId', valid: () => fc.uuid() }, { name: 'timestamp', valid: () => fc.constant(Date.now()) }] },
+  { method: 'POST', path: '/api/visitorregChat', expected: [ 400 ], fields: [{ name: 'username', valid: validName }, { name: 'password', valid: validPassword }] },
+  { method: 'POST', path: '/api/visitorloginChat', expected: [ 400 ], fields: [{ name: 'username', valid: validName }, { name: 'password', valid: validPassword }] },
+  { method: 'GET', path: '/api/userinfo/:uuid', expected: [ 200, 400, 422 ], param: () => fc.oneof(fc.constantFrom(fx.me.uuid, fx.friend.uuid, fx.stranger.uuid), fc.uuid()), query: true },
+  { method: 'POST', path: '/api/chat/isApplyfriend/:uuid', expected: [ 200, 400, 422 ], param: () => fc.oneof(fc.constantFrom(fx.applicant.uuid, fx.friend.uuid), fc.uuid()) },
+  { method: 'POST', path: '/api/chat/ismygoodfriend/:id', expected: [ 200, 400, 422 ], param: idString },
+  // A deleted friendship would leave the other routes little to work on: only ids that are not friends.
+  { method: 'POST', path: '/api/chat/deletegoodfriend/:id', expected: [ 400, 422 ], param: () => fc.constantFrom(String(fx.stranger.id), String(fx.applicant.id), '2147483647') },
+  {
+    method: 'POST', path: '/api/chat/userset', expected: [ 200, 422 ],
+    fields: [{ name: 'userset', valid: () => fc.constantFrom('{}', '{"chatset":{"visitor":1,"user":2}}', '{"chatset":{"user":{"sendCount":0,"needFollow":true}}}') }],
+  },
+  { method: 'POST', path: '/api/chat/getUserSetInfo', expected: [ 200, 400, 422 ], fields: [{ name: 'userid', valid: someId }] },
+  {
+    method: 'POST', path: '/api/chat/updateUserinfo', expected: [ 200, 400, 422 ],
+    fields: [{ name: 'fieldname', valid: () => fc.constantFrom('nickname', 'avatar', 'invite_confirm', 'username', 'role') }, { name: 'fieldValue', valid: () => fc.constantFrom('昵称', 'https://example.com/a.png', '/a.png', '1', 1) }],
+  },
+  {
+    method: 'POST', path: '/api/chat/autoAddFriendAndAgree', expected: [ 200, 400, 422 ],
+    fields: [{ name: 'friend_id', valid: someId }, { name: 'nickname', valid: () => fc.string({ maxLength: 50 }) }],
+  },
   { method: 'GET', path: '/docs', expected: [ 200 ], docs: true, query: true },
   { method: 'GET', path: '/docs/:file', expected: [ 200, 404 ], docs: true, param: () => fc.constantFrom('openapi.yaml', 'swagger-ui.css', 'package.json', 'index.html') },
 ];

@@ -12,7 +12,7 @@ const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store
 const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
 
 /** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
-interface ColumnSpec { kind: 'id' | 'ref' | 'string' | 'char' | 'tinyint' | 'int' | 'bigint' | 'date' | 'dateonly' | 'enum'; length?: number; nullable?: boolean; default?: string; values?: string[] }
+interface ColumnSpec { kind: 'id' | 'ref' | 'string' | 'char' | 'text' | 'tinyint' | 'int' | 'bigint' | 'date' | 'dateonly' | 'enum'; length?: number; nullable?: boolean; default?: string; values?: string[] }
 
 const TIMESTAMPS: Record<string, ColumnSpec> = {
   order: { kind: 'int', nullable: true, default: '50' },
@@ -42,6 +42,14 @@ const SPEC: Record<string, Record<string, ColumnSpec>> = {
     role: { kind: 'string', length: 20, default: 'user' },
     is_email_verified: { kind: 'tinyint', default: '0' },
     is_mobile_verified: { kind: 'tinyint', default: '0' },
+    // The original's final version: visitors' device and statistics, settings (issue 11).
+    devicefingeruuid: { kind: 'string', length: 200, nullable: true },
+    uniplatform: { kind: 'string', length: 50, nullable: true, default: '' },
+    devicemodel: { kind: 'string', length: 50, nullable: true, default: '' },
+    deviceos: { kind: 'string', length: 50, nullable: true, default: '' },
+    devicebrand: { kind: 'string', length: 50, nullable: true, default: '' },
+    userset: { kind: 'text', nullable: true },
+    invite_confirm: { kind: 'tinyint', nullable: false, default: '1' },
     ...TIMESTAMPS,
   },
   user_info: {
@@ -199,6 +207,9 @@ function checkColumn(table: string, name: string, described: any, spec: ColumnSp
     case 'char':
       assert.match(type, /^CHAR\(\d+\)/, where);
       break;
+    case 'text':
+      assert.match(type, /^TEXT/, where);
+      break;
     case 'tinyint':
       assert.match(type, /^TINYINT/, where);
       break;
@@ -259,7 +270,7 @@ describe('test/database/migrations.test.ts', () => {
     });
 
     it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
-      assert.strictEqual(applied.length, 5);
+      assert.strictEqual(applied.length, 6);
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
     });
@@ -281,6 +292,7 @@ describe('test/database/migrations.test.ts', () => {
         assert.strictEqual((await uniqueIndexesOn(db, 'user', [ column ])).length, 1, `unique index on user.${column}`);
       }
       assert.strictEqual((await uniqueIndexesOn(db, 'user_info', [ 'user_id' ])).length, 1, 'unique user_info.user_id');
+      assert.strictEqual((await uniqueIndexesOn(db, 'user', [ 'devicefingeruuid' ])).length, 1, 'one visitor per device: unique user.devicefingeruuid');
       const pair = await uniqueIndexesOn(db, 'goodfriend', [ 'user_id', 'friend_id' ]);
       assert.strictEqual(pair.length, 1, 'unique goodfriend(user_id, friend_id)');
       assert.strictEqual(pair[0].name, 'goodfriend_user_friend_unique');
@@ -427,7 +439,7 @@ describe('test/database/migrations.test.ts', () => {
       await dropDatabase(db);
     });
 
-    it('applies all five migrations and creates the missing tables', async () => {
+    it('applies all the migrations and creates the missing tables', async () => {
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
       assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
@@ -460,6 +472,69 @@ describe('test/database/migrations.test.ts', () => {
     it('applies nothing when run a second time', async function() {
       this.timeout(timeout);
       assert.deepStrictEqual(await runPendingMigrations(db), []);
+    });
+  });
+
+  describe('on a database of the original\'s final version (visitor columns present, one device id twice)', () => {
+    let db: Sequelize;
+
+    before(async function() {
+      this.timeout(timeout);
+      db = await freshDatabase();
+      const qi = db.getQueryInterface();
+      const { INTEGER, STRING, CHAR, DATE, TINYINT, TEXT } = DataTypes;
+      await qi.createTable('user', {
+        id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
+        uuid: { type: CHAR(36), allowNull: false },
+        username: { type: STRING(50), allowNull: false, unique: true },
+        password: { type: STRING(255), allowNull: false },
+        nickname: { type: STRING(50), defaultValue: '' },
+        avatar: { type: STRING(1000), defaultValue: AVATAR },
+        mobile: { type: STRING(20) },
+        email: { type: STRING(100) },
+        status: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        last_login: { type: DATE },
+        last_login_ip: { type: STRING(50) },
+        register_time: { type: DATE },
+        register_ip: { type: STRING(50) },
+        is_deleted: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        wechat_openid: { type: STRING(128) },
+        qq_openid: { type: STRING(128) },
+        weibo_uid: { type: STRING(128) },
+        role: { type: STRING(20), allowNull: false, defaultValue: 'user' },
+        is_email_verified: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        is_mobile_verified: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        devicefingeruuid: { type: STRING(200) },
+        uniplatform: { type: STRING(50), defaultValue: '' },
+        userset: { type: TEXT },
+        invite_confirm: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        order: { type: INTEGER, defaultValue: 50 },
+        create_time: { type: DATE },
+        update_time: { type: DATE },
+      });
+      const device = '8d1a344c-bf16-5425-adbc-d12f49cfa332';
+      // The original's visitorregChat kept the device on the account it converted, and its race could make two.
+      await qi.bulkInsert('user', [
+        { uuid: '00000000-0000-4000-8000-000000000001', username: 'VIS8d1a344c', password: 'x', role: 'visitor', devicefingeruuid: device, uniplatform: 'app', userset: '{"chatset":{"visitor":0,"user":0}}', invite_confirm: 1 },
+        { uuid: '00000000-0000-4000-8000-000000000002', username: 'my01', password: 'x', role: 'user', devicefingeruuid: device, uniplatform: '', userset: null, invite_confirm: 0 },
+      ]);
+      await runPendingMigrations(db);
+    });
+
+    after(async function() {
+      this.timeout(timeout);
+      await dropDatabase(db);
+    });
+
+    it('keeps the columns and values it finds, adds the missing ones, one account per device id', async () => {
+      const described = await db.getQueryInterface().describeTable('user') as Record<string, any>;
+      for (const column of [ 'devicemodel', 'deviceos', 'devicebrand' ]) assert.ok(described[column], `${column} added`);
+      const rows = await db.query<any>('SELECT username, role, devicefingeruuid, uniplatform, userset, invite_confirm FROM `user` ORDER BY id', { type: QueryTypes.SELECT });
+      assert.deepStrictEqual(rows.map(r => [ r.username, r.devicefingeruuid, r.uniplatform, r.userset, Number(r.invite_confirm) ]), [
+        [ 'VIS8d1a344c', null, 'app', '{"chatset":{"visitor":0,"user":0}}', 1 ],
+        [ 'my01', '8d1a344c-bf16-5425-adbc-d12f49cfa332', '', null, 0 ],
+      ]);
+      assert.strictEqual((await uniqueIndexesOn(db, 'user', [ 'devicefingeruuid' ])).length, 1);
     });
   });
 });

@@ -12,9 +12,8 @@ const userSetInfoRules = {
   userid: integer('用户id'),
 };
 
-const updateUserinfoRules = {
+const fieldnameRules = {
   fieldname: text('修改类型', { max: 30 }),
-  fieldValue: text('修改结果', { max: 1000 }),
 };
 
 const EDITABLE: readonly EditableField[] = [ 'nickname', 'avatar', 'invite_confirm' ];
@@ -50,9 +49,10 @@ export default class SettingsController extends Controller {
   async updateUserinfo() {
     const { ctx } = this;
     const body = ctx.request.body;
-    const { fieldname } = ctx.validateInput(updateUserinfoRules, body);
+    const { fieldname } = ctx.validateInput(fieldnameRules, body);
     if (fieldname === 'username') throw new BusinessError(MSG.usernameReadonly);
     const { fieldname: field } = ctx.validateInput({ fieldname: choice('修改类型', EDITABLE) }, body);
+    // The value by the chosen field's own rule (a number is fine for invite_confirm).
     const { fieldValue } = ctx.validateInput(VALUE_RULES[field as EditableField], body);
     ctx.ok(await ctx.service.profile.updateField(ctx.me.id, field, fieldValue));
   }

@@ -101,7 +101,8 @@ describe('test/app/controller/visitor.test.ts', () => {
 
       // A captured request sent again, within its window, is refused: the client signs every call anew.
       const signed = signFor(app, deviceId);
-      const send = () => app.httpRequest().post('/api/visitorRegister').set('X-Security-Sign', signed.sign).send({ deviceId, timestamp: signed.timestamp });
+      const send = () => app.httpRequest().post('/api/visitorRegister').set('X-Security-Sign', signed.sign)
+        .send({ deviceId, timestamp: signed.timestamp });
       assertOk(await send());
       assertFail(await send(), 400, MSG.visitorSignInvalid);
       assert.strictEqual(await app.model.User.count(), before + 1);
@@ -119,7 +120,8 @@ describe('test/app/controller/visitor.test.ts', () => {
     it('422 names the field: missing or malformed deviceId and timestamp, oversized statistics', async () => {
       const deviceId = newDeviceId();
       const { sign, timestamp } = signFor(app, deviceId);
-      const send = (body: object) => app.httpRequest().post('/api/visitorRegister').set('X-Security-Sign', sign).send(body);
+      const send = (body: object) => app.httpRequest().post('/api/visitorRegister').set('X-Security-Sign', sign)
+        .send(body);
       assertFail(await send({ timestamp }), 422, '设备指纹不能为空');
       assertFail(await send({ deviceId: 'short', timestamp }), 422, '设备指纹 的长度 必须 在 36 和 200 之间');
       assertFail(await send({ deviceId }), 422, '时间戳不能为空');

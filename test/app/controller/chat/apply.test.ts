@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
 import { randomUUID } from 'node:crypto';
-import { app } from 'egg-mock/bootstrap';
+import { app, mock } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../../helpers/db';
 import { assertFail, assertOk, get, post, registerUser, TestUser } from '../../../helpers/api';
 import { inParallel } from '../../../helpers/parallel';
@@ -569,6 +569,135 @@ describe('test/app/controller/chat/apply.test.ts', () => {
         assertFail(await handleapply(me.token, 'abc', { status: 'agree', id: otherId }), 422, '申请表的id 必须是整数');
         assert.strictEqual((await app.model.Goodfriendapply.findByPk(otherId, { raw: true }))!.status, 'pending');
       });
+    });
+  });
+
+  describe('POST /api/chat/isApplyfriend/:uuid', () => {
+    const APPLY_ROW_KEYS = [ 'friend_id', 'friendlookme', 'id', 'isblack', 'ismystarfriend', 'melookfriend', 'nickname', 'status', 'userId', 'user_id' ];
+
+    it('answers the pending application that user sent me, in the original\'s shape', async () => {
+      const me = await registerUser(app);
+      const applicant = await registerUser(app);
+      assertOk(await applyfriend(applicant.token, { friend_id: me.id, nickname: '我是申请人' }));
+      const data = assertOk(await post(app, `/api/chat/isApplyfriend/${applicant.uuid}`, me.token));
+      assert.deepStrictEqual(Object.keys(data).sort(), APPLY_ROW_KEYS);
+      assert.strictEqual(data.user_id, applicant.id);
+      assert.strictEqual(data.userId, applicant.id);
+      assert.strictEqual(data.friend_id, me.id);
+      assert.strictEqual(data.nickname, '我是申请人');
+      assert.strictEqual(data.status, 'pending');
+      // Upper-case uuids are the same user.
+      assert.strictEqual(assertOk(await post(app, `/api/chat/isApplyfriend/${applicant.uuid.toUpperCase()}`, me.token)).id, data.id);
+    });
+
+    it('refuses when there is none pending to me: handled, sent the other way, or to someone else (another user\'s object)', async () => {
+      const me = await registerUser(app);
+      const applicant = await registerUser(app);
+      const other = await registerUser(app);
+      // Their application to someone else is not mine to see.
+      assertOk(await applyfriend(applicant.token, { friend_id: other.id }));
+      assertFail(await post(app, `/api/chat/isApplyfriend/${applicant.uuid}`, me.token), 400, MSG.applyFromUserMissing);
+      // Mine to them does not count either.
+      assertOk(await applyfriend(me.token, { friend_id: applicant.id }));
+      assertFail(await post(app, `/api/chat/isApplyfriend/${applicant.uuid}`, me.token), 400, MSG.applyFromUserMissing);
+      // Handled already.
+      assertOk(await applyfriend(applicant.token, { friend_id: me.id }));
+      const [ pending ] = await appliesBetween(applicant.id, me.id);
+      assertOk(await handleapply(me.token, pending.id, { status: 'refuse' }));
+      assertFail(await post(app, `/api/chat/isApplyfriend/${applicant.uuid}`, me.token), 400, MSG.applyFromUserMissing);
+      // Unknown or disabled user.
+      assertFail(await post(app, `/api/chat/isApplyfriend/${randomUUID()}`, me.token), 400, MSG.userMissing);
+      await app.model.User.update({ status: 0 }, { where: { id: other.id } });
+      assertFail(await post(app, `/api/chat/isApplyfriend/${other.uuid}`, me.token), 400, MSG.userMissing);
+    });
+
+    it('401 without a valid token, 422 for a malformed uuid', async () => {
+      const me = await registerUser(app);
+      assertFail(await post(app, `/api/chat/isApplyfriend/${me.uuid}`), 401, MSG.authMissing);
+      assertFail(await post(app, `/api/chat/isApplyfriend/${me.uuid}`, 'x.y.z'), 401, MSG.authInvalid);
+      assertFail(await post(app, '/api/chat/isApplyfriend/not-a-uuid', me.token), 422, 'uuid值 的长度 必须 在 36 和 36 之间');
+      assertFail(await post(app, `/api/chat/isApplyfriend/${'z'.repeat(36)}`, me.token), 422, 'uuid值 必须是 uuid 格式');
+    });
+  });
+
+  describe('POST /api/chat/autoAddFriendAndAgree', () => {
+    async function openUser(): Promise<TestUser> {
+      const user = await registerUser(app);
+      await app.model.User.update({ invite_confirm: 0 }, { where: { id: user.id } });
+      return user;
+    }
+    const autoAdd = (token: string | undefined, body: unknown) => post(app, '/api/chat/autoAddFriendAndAgree', token).send(body as object);
+
+    it('makes us friends at once when the target needs no approval: both rows and an agreed application', async () => {
+      const me = await registerUser(app);
+      await app.model.User.update({ nickname: '我的昵称' }, { where: { id: me.id } });
+      const target = await openUser();
+      assert.strictEqual(assertOk(await autoAdd(me.token, { friend_id: target.id, nickname: '你好' })), 'ok');
+      assert.strictEqual((await friendRow(me.id, target.id))!.nickname, '');
+      assert.strictEqual((await friendRow(target.id, me.id))!.nickname, '我的昵称');
+      const applies = await appliesBetween(me.id, target.id);
+      assert.deepStrictEqual(applies.map(a => [ a.status, a.nickname ]), [[ 'agree', '你好' ]]);
+      // Both contact lists show it at once.
+      const mine = assertOk(await get(app, '/api/chat/goodfriendlist', me.token));
+      assert.deepStrictEqual(mine.rows.newList.flatMap((g: any) => g.list.map((i: any) => i.friend_id)), [ target.id ]);
+      const theirs = assertOk(await get(app, '/api/chat/goodfriendlist', target.token));
+      assert.deepStrictEqual(theirs.rows.newList.flatMap((g: any) => g.list.map((i: any) => i.friend_id)), [ me.id ]);
+    });
+
+    it('settles a pending application either way between us', async () => {
+      const me = await registerUser(app);
+      const target = await registerUser(app);
+      assertOk(await applyfriend(me.token, { friend_id: target.id }));
+      assertOk(await applyfriend(target.token, { friend_id: me.id }));
+      await app.model.User.update({ invite_confirm: 0 }, { where: { id: target.id } });
+      assertOk(await autoAdd(me.token, { friend_id: target.id }));
+      const statuses = [ ...await appliesBetween(me.id, target.id), ...await appliesBetween(target.id, me.id) ].map(a => a.status);
+      assert.deepStrictEqual(statuses.sort(), [ 'agree', 'agree', 'agree' ]);
+      assert.strictEqual(await friendRowsOfPair(me.id, target.id), 2);
+    });
+
+    it('refuses in order: self, missing, already friends, blacklisted by them, needs approval — and changes nothing', async () => {
+      const me = await registerUser(app);
+      assertFail(await autoAdd(me.token, { friend_id: me.id }), 400, MSG.applySelf);
+      assertFail(await autoAdd(me.token, { friend_id: 2147483647 }), 400, MSG.applyTargetMissing);
+      const disabled = await openUser();
+      await app.model.User.update({ status: 0 }, { where: { id: disabled.id } });
+      assertFail(await autoAdd(me.token, { friend_id: disabled.id }), 400, MSG.applyTargetMissing);
+      const friend = await openUser();
+      assertOk(await autoAdd(me.token, { friend_id: friend.id }));
+      assertFail(await autoAdd(me.token, { friend_id: friend.id }), 400, MSG.applyAlreadyFriends);
+      const blocker = await openUser();
+      await app.model.Goodfriend.create({ user_id: blocker.id, friend_id: me.id, isblack: 1 });
+      assertFail(await autoAdd(me.token, { friend_id: blocker.id }), 400, MSG.applyBlocked);
+      const careful = await registerUser(app);
+      assertFail(await autoAdd(me.token, { friend_id: careful.id }), 400, MSG.autoAddNeedsApproval);
+      assert.strictEqual(await friendRowsOfPair(me.id, careful.id), 0);
+      assert.strictEqual((await appliesBetween(me.id, careful.id)).length, 0);
+      assert.strictEqual(await friendRow(me.id, blocker.id), null);
+    });
+
+    it('concurrent auto-adds (both ways, repeated) make exactly two rows', async () => {
+      const a = await openUser();
+      const b = await openUser();
+      const answers = await inParallel(app, 6, i => autoAdd(i % 2 ? a.token : b.token, { friend_id: i % 2 ? b.id : a.id }));
+      assert.ok(answers.some(res => res.status === 200), JSON.stringify(answers.map(res => res.body)));
+      for (const res of answers) assert.ok(res.status === 200 || res.body.data === MSG.applyAlreadyFriends, JSON.stringify(res.body));
+      assert.strictEqual(await friendRowsOfPair(a.id, b.id), 2);
+    });
+
+    it('401, 422 naming the field, and the daily application limit', async () => {
+      const me = await registerUser(app);
+      const target = await openUser();
+      assertFail(await autoAdd(undefined, { friend_id: target.id }), 401, MSG.authMissing);
+      assertFail(await autoAdd(me.token, {}), 422, '我申请添加的好友id不能为空');
+      assertFail(await autoAdd(me.token, { friend_id: 'abc' }), 422, '我申请添加的好友id 必须是整数');
+      assertFail(await autoAdd(me.token, { friend_id: target.id, nickname: 'x'.repeat(51) }), 422, '我的昵称或者说明 的长度 不能超过 50');
+      // Auto-adds and applications share the daily budget.
+      mock(app.config.chat.throttle, 'applyPerUser', { limit: 1, windowSeconds: 60 });
+      assertOk(await applyfriend(me.token, { friend_id: (await registerUser(app)).id }));
+      assertFail(await autoAdd(me.token, { friend_id: target.id }), 429, MSG.tooManyAttempts);
+      mock.restore();
+      assert.strictEqual(await friendRowsOfPair(me.id, target.id), 0);
     });
   });
 });

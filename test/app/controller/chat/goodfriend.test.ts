@@ -527,4 +527,101 @@ describe('test/app/controller/chat/goodfriend.test.ts', () => {
       });
     });
   });
+
+  describe('POST /api/chat/ismygoodfriend/:id', () => {
+    const ROW_KEYS = [ 'friend_id', 'friendlookme', 'id', 'isblack', 'ismystarfriend', 'melookfriend', 'nickname', 'status', 'user_id' ];
+
+    it('answers my row for that user, in the original\'s shape', async () => {
+      const me = await registerUser(app);
+      const friend = await makeUser('朋友');
+      const mine = await befriend(me, friend, '备注');
+      const data = assertOk(await post(app, `/api/chat/ismygoodfriend/${friend.id}`, me.token));
+      assert.deepStrictEqual(Object.keys(data).sort(), ROW_KEYS);
+      assert.strictEqual(data.id, mine.id);
+      assert.strictEqual(data.user_id, me.id);
+      assert.strictEqual(data.friend_id, friend.id);
+      assert.strictEqual(data.nickname, '备注');
+      assert.strictEqual(Number(data.isblack), 0);
+    });
+
+    it('refuses 不是好友: no row of mine (their row for me does not count), or I blacklisted them', async () => {
+      const me = await registerUser(app);
+      const fan = await makeUser();
+      await app.model.Goodfriend.create({ user_id: fan.id, friend_id: me.id });
+      assertFail(await post(app, `/api/chat/ismygoodfriend/${fan.id}`, me.token), 400, MSG.notMyFriend);
+      const blocked = await makeUser();
+      await befriend(me, blocked);
+      assertOk(await post(app, `/api/chat/setblackgoodfriend/${blocked.id}`, me.token));
+      assertFail(await post(app, `/api/chat/ismygoodfriend/${blocked.id}`, me.token), 400, MSG.notMyFriend);
+      assertFail(await post(app, `/api/chat/ismygoodfriend/${me.id}`, me.token), 400, MSG.notMyFriend);
+    });
+
+    it('401 and 422', async () => {
+      const me = await registerUser(app);
+      assertFail(await post(app, '/api/chat/ismygoodfriend/1'), 401, MSG.authMissing);
+      assertFail(await post(app, '/api/chat/ismygoodfriend/abc', me.token), 422, '好友id 必须是整数');
+      assertFail(await post(app, '/api/chat/ismygoodfriend/0', me.token), 422, '好友id 必须大于或等于 1');
+    });
+  });
+
+  describe('POST /api/chat/deletegoodfriend/:id', () => {
+    it('removes both directions and every application between us; both contact lists show it at once', async () => {
+      const me = await registerUser(app);
+      const friend = await registerUser(app);
+      const bystander = await makeUser();
+      assertOk(await post(app, '/api/chat/applyfriend', friend.token).send({ friend_id: me.id }));
+      const [ apply ] = await app.model.Goodfriendapply.findAll({ where: { user_id: friend.id, friend_id: me.id }, raw: true });
+      assertOk(await post(app, `/api/chat/handleapply/${apply.id}`, me.token).send({ status: 'agree' }));
+      await befriend(me, bystander);
+      // Warm both contact caches first: the deletion must show through them.
+      assert.strictEqual(assertOk(await list(me.token)).count, 2);
+      assert.strictEqual(assertOk(await list(friend.token)).count, 1);
+
+      assert.strictEqual(assertOk(await post(app, `/api/chat/deletegoodfriend/${friend.id}`, me.token)), MSG.friendDeleted);
+      const { Op } = app.Sequelize;
+      const between = { [Op.or]: [{ user_id: me.id, friend_id: friend.id }, { user_id: friend.id, friend_id: me.id }] };
+      assert.strictEqual(await app.model.Goodfriend.count({ where: between }), 0);
+      assert.strictEqual(await app.model.Goodfriendapply.count({ where: between }), 0);
+      assert.strictEqual(assertOk(await list(me.token)).count, 1);
+      assert.strictEqual(assertOk(await list(friend.token)).count, 0);
+      // Others' friendships are untouched; either may apply again.
+      assert.ok(await app.model.Goodfriend.findOne({ where: { user_id: me.id, friend_id: bystander.id } }));
+      assertOk(await post(app, '/api/chat/applyfriend', friend.token).send({ friend_id: me.id }));
+    });
+
+    it('refuses 不是好友关系，无权操作 when I have no row for them, and deletes nothing (another user\'s friendship)', async () => {
+      const me = await registerUser(app);
+      const a = await makeUser();
+      const b = await makeUser();
+      await befriend(a, b);
+      assertFail(await post(app, `/api/chat/deletegoodfriend/${b.id}`, me.token), 400, MSG.deleteNotFriends);
+      // Their row for me alone is not a friendship of mine to delete.
+      await app.model.Goodfriend.create({ user_id: a.id, friend_id: me.id });
+      assertFail(await post(app, `/api/chat/deletegoodfriend/${a.id}`, me.token), 400, MSG.deleteNotFriends);
+      assert.strictEqual(await app.model.Goodfriend.count({ where: { user_id: a.id } }), 2);
+    });
+
+    it('401 and 422', async () => {
+      const me = await registerUser(app);
+      assertFail(await post(app, '/api/chat/deletegoodfriend/1'), 401, MSG.authMissing);
+      assertFail(await post(app, '/api/chat/deletegoodfriend/1.5', me.token), 422, '好友id 必须是整数');
+    });
+
+    it('a deletion racing an agree leaves a consistent pair: both rows or none', async () => {
+      for (let round = 0; round < 4; round++) {
+        const me = await registerUser(app);
+        const other = await registerUser(app);
+        await befriend(me, other);
+        // An application of theirs still pending from before the friendship.
+        const apply = await app.model.Goodfriendapply.create({ user_id: other.id, friend_id: me.id });
+        const [ deleted, agreed ] = await inParallel(app, 2, i => (i === 0
+          ? post(app, `/api/chat/deletegoodfriend/${other.id}`, me.token)
+          : post(app, `/api/chat/handleapply/${apply.id}`, me.token).send({ status: 'agree' })));
+        assert.ok([ 200, 400 ].includes(deleted.status) && [ 200, 400 ].includes(agreed.status), JSON.stringify([ deleted.body, agreed.body ]));
+        const { Op } = app.Sequelize;
+        const rows = await app.model.Goodfriend.count({ where: { [Op.or]: [{ user_id: me.id, friend_id: other.id }, { user_id: other.id, friend_id: me.id }] } });
+        assert.ok(rows === 0 || rows === 2, `round ${round}: ${rows} rows`);
+      }
+    });
+  });
 });
