@@ -59,8 +59,6 @@ export interface ChatConfig {
   throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser' | 'visitorPerDevice' | 'visitorPerIp', ThrottleRule>;
   /** The visitor routes' `X-Security-Sign` check (app/lib/visitorSign.ts): anti-abuse friction, not authentication. */
   visitor: { signSalt: string; signWindowSeconds: number };
-  /** `POST /api/chat/userset`: the largest settings JSON accepted, in characters. */
-  usersetMaxLength: number;
 }
 
 export interface ThrottleRule { limit: number; windowSeconds: number }
@@ -205,7 +203,6 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       // The original's five minutes.
       signWindowSeconds: intFromEnv('VISITOR_SIGN_WINDOW_SECONDS', 300),
     },
-    usersetMaxLength: 2000,
   };
 
   return { ...config, chat };

@@ -11,6 +11,8 @@ export const DEFAULT_USERSET = JSON.stringify({
 });
 
 const LABEL = '用户设置';
+/** The largest settings JSON accepted, in characters. */
+export const USERSET_MAX_LENGTH = 2000;
 const SEND_COUNTS = [ 0, 1, 2 ];
 
 type ChatRoleSetting = number | { sendCount: number; needFollow: boolean };
@@ -33,8 +35,8 @@ function roleSetting(value: unknown, role: string): ChatRoleSetting {
 }
 
 /** Checks the client's JSON and returns it in canonical form; a 422 names what is wrong. */
-export function normalizeUserset(raw: string, maxLength: number): string {
-  if (raw.length > maxLength) throw new ValidationError(`${LABEL} 的长度 不能超过 ${maxLength}`);
+export function normalizeUserset(raw: string): string {
+  if (raw.length > USERSET_MAX_LENGTH) throw new ValidationError(`${LABEL} 的长度 不能超过 ${USERSET_MAX_LENGTH}`);
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);

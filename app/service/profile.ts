@@ -50,7 +50,7 @@ export default class ProfileService extends Service {
 
   /** POST /api/chat/userset — my settings, checked and stored in canonical form. */
   async saveUserset(meId: number, raw: string): Promise<void> {
-    const userset = normalizeUserset(raw, this.config.chat.usersetMaxLength);
+    const userset = normalizeUserset(raw);
     await this.ctx.model.User.update({ userset }, { where: { id: meId } });
   }
 
@@ -61,7 +61,7 @@ export default class ProfileService extends Service {
   async settingsOf(me: AuthenticatedUser, userId: number) {
     const { User, Goodfriend } = this.ctx.model;
     const [ user, theirRowForMe ] = await Promise.all([
-      User.findOne({ where: { id: userId, role: 'user', status: 1, is_deleted: 0 }, attributes: [ 'id', 'userset', 'invite_confirm', 'uuid' ] }),
+      User.findOne({ where: { id: userId, role: { [this.app.Sequelize.Op.ne]: 'visitor' }, status: 1, is_deleted: 0 }, attributes: [ 'id', 'userset', 'invite_confirm', 'uuid' ] }),
       Goodfriend.findOne({ where: { user_id: userId, friend_id: me.id }, attributes: [ 'isblack', 'status' ] }),
     ]);
     if (!user) throw new BusinessError(MSG.userSetTargetInvalid);

@@ -19,7 +19,7 @@ const NEVER_SHOWN = [ 'password', 'userset', 'invite_confirm' ];
 const DEVICE_COLUMNS = [ 'devicefingeruuid', 'uniplatform', 'devicemodel', 'deviceos', 'devicebrand' ];
 
 export function publicUser(user: UserInstance, token: string, shape: AccountShape = 'seed') {
-  const columns = user.get({ plain: true }) as Record<string, unknown>;
+  const columns = user.get({ plain: true }) as unknown as Record<string, unknown>;
   const hidden = shape === 'device' ? NEVER_SHOWN : [ ...NEVER_SHOWN, ...DEVICE_COLUMNS ];
   for (const name of hidden) delete columns[name];
   return { ...columns, token };

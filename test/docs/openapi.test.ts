@@ -5,6 +5,8 @@ import { uniqueName, PASSWORD } from '../helpers/api';
 import { deref, findOperation, jsonSchemaOf, operations, schemaErrors, spec } from '../helpers/openapi';
 import { MSG } from '../../app/lib/messages';
 import { pageRules } from '../../app/lib/validation/paging';
+import { USERSET_MAX_LENGTH } from '../../app/lib/userSettings';
+import { newDeviceId, registerVisitor, signedPost } from '../helpers/visitor';
 
 /**
  * docs/openapi.yaml against the running server:
@@ -74,7 +76,7 @@ describe('test/docs/openapi.test.ts', () => {
   afterEach(() => mock.restore());
 
   describe('(a) the document and the router', () => {
-    it('documents exactly the routes of app/router.ts (13 routes, both forms of the optional :page?)', () => {
+    it('documents exactly the routes of app/router.ts (24 routes, both forms of the optional :page?)', () => {
       const routed = new Map<string, RouteLayer>();
       const docsUi: string[] = [];
       for (const layer of routerLayers()) {
@@ -88,7 +90,7 @@ describe('test/docs/openapi.test.ts', () => {
       }
       assert.deepStrictEqual(docsUi.sort(), [ ...DOCS_UI_ROUTES ].sort(), 'the Swagger UI routes are registered');
       const routeCount = routerLayers().filter(l => !DOCS_UI_ROUTES.includes(`GET ${l.path}`)).length;
-      assert.strictEqual(routeCount, 13);
+      assert.strictEqual(routeCount, 24);
 
       const documented = operations().map(op => `${op.method} ${op.template}`);
       assert.deepStrictEqual(documented.filter(d => !routed.has(d)), [], 'documented but not routed');
@@ -100,6 +102,23 @@ describe('test/docs/openapi.test.ts', () => {
       assert.deepStrictEqual(openApiTemplates('/api/chat/listapplyfriend/:page?'), [ '/api/chat/listapplyfriend', '/api/chat/listapplyfriend/{page}' ]);
       assert.deepStrictEqual(openApiTemplates('/api/chat/handleapply/:id'), [ '/api/chat/handleapply/{id}' ]);
       assert.deepStrictEqual(openApiTemplates('/api/health'), [ '/api/health' ]);
+      assert.deepStrictEqual(openApiTemplates('/api/userinfo/:uuid'), [ '/api/userinfo/{uuid}' ]);
+    });
+
+    it('asks for X-Security-Sign exactly on the three visitor routes, which need no token', () => {
+      const signed = operations().filter(op => (op.operation.parameters ?? []).some((p: any) => deref(p).name === 'X-Security-Sign'))
+        .map(op => `${op.method} ${op.template}`);
+      assert.deepStrictEqual(signed.sort(), [ 'POST /api/visitorRegister', 'POST /api/visitorloginChat', 'POST /api/visitorregChat' ]);
+      const header = spec.components.parameters.XSecuritySign;
+      assert.strictEqual(header.in, 'header');
+      assert.strictEqual(header.required, true);
+      assert.ok(header.description.includes(app.config.chat.visitor.signSalt), 'the default salt is the documented one');
+      for (const template of [ '/api/visitorRegister', '/api/visitorregChat', '/api/visitorloginChat', '/api/userinfo/{uuid}' ]) {
+        const op = spec.paths[template].post ?? spec.paths[template].get;
+        assert.deepStrictEqual(op.security, [], `${template} is public`);
+        assert.ok(!op.responses['403'], `${template} documents no 403`);
+      }
+      assert.strictEqual(spec.components.schemas.UsersetBody.properties.userset.maxLength, USERSET_MAX_LENGTH);
     });
 
     it('asks for a token exactly on the routes guarded by the auth middleware, with both schemes', () => {
@@ -162,7 +181,8 @@ describe('test/docs/openapi.test.ts', () => {
     });
 
     it('fixes the shape of every response payload: additionalProperties false and every property required', () => {
-      const requestBodies = new Set([ 'Credentials', 'SearchBody', 'ApplyBody', 'HandleBody', 'VisibilityBody' ]);
+      const requestBodies = new Set([ 'Credentials', 'SearchBody', 'ApplyBody', 'HandleBody', 'VisibilityBody',
+        'VisitorIdentifyBody', 'VisitorCredentialsBody', 'UsersetBody', 'UserSetInfoBody', 'UpdateUserinfoBody' ]);
       for (const [ name, schema ] of Object.entries<any>(spec.components.schemas)) {
         if (requestBodies.has(name) || !schema.properties) continue;
         assert.strictEqual(schema.additionalProperties, false, `${name}.additionalProperties`);
@@ -279,6 +299,122 @@ describe('test/docs/openapi.test.ts', () => {
       check(await getWith('/api/chat/goodfriendlist', tokenC), 'GET', '/api/chat/goodfriendlist', 401);
       check(await form('/api/chat/logout'), 'POST', '/api/chat/logout', 401);
       check(await getWith('/api/chat/getgoodfriendinfo/1', 'not-a-jwt'), 'GET', '/api/chat/getgoodfriendinfo/1', 401);
+    });
+
+    it('the routes of issue #11: visitors, public profile, settings, "is applying / is my friend", auto-add, delete', async () => {
+      const reg = async (prefix: string) => check(await form('/api/regChat').send({ username: uniqueName(prefix), password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+      const a = await reg('docVa');
+      const b = await reg('docVb');
+      const c = await reg('docVc');
+
+      // Visitor identity: JSON (the client) and form bodies; the same device again is the same account.
+      const deviceId = newDeviceId();
+      const visitor = check(await signedPost(app, '/api/visitorRegister', deviceId, { uniplatform: 'web', devicemodel: 'PC', deviceos: 'linux', devicebrand: '' }),
+        'POST', '/api/visitorRegister', 200).data;
+      assert.strictEqual(visitor.role, 'visitor');
+      assert.strictEqual(visitor.devicefingeruuid, deviceId);
+      const again = check(await signedPost(app, '/api/visitorRegister', deviceId), 'POST', '/api/visitorRegister', 200).data;
+      assert.strictEqual(again.id, visitor.id);
+      // The new login replaced the first token (one session per account).
+      const visitorToken: string = again.token;
+      check(await app.httpRequest().post('/api/visitorRegister').send({ deviceId, timestamp: Date.now() }), 'POST', '/api/visitorRegister', 400);
+      check(await signedPost(app, '/api/visitorRegister', deviceId, {}, { timestamp: Date.now() - 600_000 }), 'POST', '/api/visitorRegister', 400);
+      check(await signedPost(app, '/api/visitorRegister', 'short'), 'POST', '/api/visitorRegister', 422);
+
+      // Public card: no token.
+      const card = check(await app.httpRequest().get(`/api/userinfo/${a.uuid}`), 'GET', `/api/userinfo/${a.uuid}`, 200).data;
+      assert.strictEqual(card.id, a.id);
+      assert.strictEqual(typeof card.userset, 'string');
+      check(await app.httpRequest().get(`/api/userinfo/${visitor.uuid.toUpperCase()}`), 'GET', '/api/userinfo/x', 200);
+      check(await app.httpRequest().get('/api/userinfo/00000000-0000-4000-8000-000000000000'), 'GET', '/api/userinfo/x', 400);
+      check(await app.httpRequest().get('/api/userinfo/not-a-uuid'), 'GET', '/api/userinfo/not-a-uuid', 422);
+
+      // Settings (B: strangers may send one message; anyone may add B at once).
+      check(await form('/api/chat/userset', b.token).send({ userset: JSON.stringify({ chatset: { visitor: 0, user: { sendCount: 1, needFollow: false } } }) }), 'POST', '/api/chat/userset', 200);
+      check(await form('/api/chat/userset', b.token).send({ userset: '{"theme":"dark"}' }), 'POST', '/api/chat/userset', 422);
+      assert.strictEqual(check(await form('/api/chat/updateUserinfo', b.token).send({ fieldname: 'invite_confirm', fieldValue: '0' }), 'POST', '/api/chat/updateUserinfo', 200).data, MSG.settingUpdated);
+      assert.strictEqual(check(await form('/api/chat/updateUserinfo', b.token).send({ fieldname: 'nickname', fieldValue: '魂牵一梦' }), 'POST', '/api/chat/updateUserinfo', 200).data, MSG.nicknameUpdated);
+      assert.strictEqual(check(await app.httpRequest().post('/api/chat/updateUserinfo').set('token', b.token)
+        .send({ fieldname: 'avatar', fieldValue: 'https://example.com/a.png' }), 'POST', '/api/chat/updateUserinfo', 200).data, MSG.avatarUpdated);
+      check(await form('/api/chat/updateUserinfo', b.token).send({ fieldname: 'username', fieldValue: 'hacker' }), 'POST', '/api/chat/updateUserinfo', 400);
+      check(await form('/api/chat/updateUserinfo', b.token).send({ fieldname: 'email', fieldValue: 'x@example.com' }), 'POST', '/api/chat/updateUserinfo', 422);
+      check(await form('/api/chat/updateUserinfo', b.token).send({ fieldname: 'avatar', fieldValue: 'ftp://example.com/a.png' }), 'POST', '/api/chat/updateUserinfo', 422);
+      const cardB = check(await app.httpRequest().get(`/api/userinfo/${b.uuid}`), 'GET', '/api/userinfo/x', 200).data;
+      assert.strictEqual(cardB.nickname, '魂牵一梦');
+      assert.deepStrictEqual(JSON.parse(cardB.userset), { chatset: { visitor: 0, user: { sendCount: 1, needFollow: false } } });
+
+      // Another user's settings, as a visitor and as a user.
+      const setInfo = check(await form('/api/chat/getUserSetInfo', visitorToken).send({ userid: b.id }), 'POST', '/api/chat/getUserSetInfo', 200).data;
+      assert.deepStrictEqual([ setInfo.invite_confirm, setInfo.isgoodfriend, setInfo.isgoodfriend_status ], [ 0, false, true ]);
+      check(await form('/api/chat/getUserSetInfo', a.token).send({ userid: visitor.id }), 'POST', '/api/chat/getUserSetInfo', 400);
+      check(await form('/api/chat/getUserSetInfo', a.token).send({ userid: 'x' }), 'POST', '/api/chat/getUserSetInfo', 422);
+
+      // Auto-add: the visitor adds B at once; C needs approval; refusals.
+      check(await form('/api/chat/autoAddFriendAndAgree', visitorToken).send({ friend_id: b.id, nickname: '游客' }), 'POST', '/api/chat/autoAddFriendAndAgree', 200);
+      check(await form('/api/chat/autoAddFriendAndAgree', visitorToken).send({ friend_id: b.id }), 'POST', '/api/chat/autoAddFriendAndAgree', 400);
+      check(await form('/api/chat/autoAddFriendAndAgree', a.token).send({ friend_id: c.id }), 'POST', '/api/chat/autoAddFriendAndAgree', 400);
+      check(await form('/api/chat/autoAddFriendAndAgree', a.token).send({ friend_id: 'x' }), 'POST', '/api/chat/autoAddFriendAndAgree', 422);
+
+      // Is my friend / delete.
+      const row = check(await form(`/api/chat/ismygoodfriend/${b.id}`, visitorToken), 'POST', '/api/chat/ismygoodfriend/1', 200).data;
+      assert.deepStrictEqual([ row.user_id, row.friend_id ], [ visitor.id, b.id ]);
+      check(await form(`/api/chat/ismygoodfriend/${c.id}`, visitorToken), 'POST', '/api/chat/ismygoodfriend/1', 400);
+      check(await form('/api/chat/ismygoodfriend/x', visitorToken), 'POST', '/api/chat/ismygoodfriend/x', 422);
+      assert.strictEqual(check(await form(`/api/chat/deletegoodfriend/${b.id}`, visitorToken), 'POST', '/api/chat/deletegoodfriend/1', 200).data, MSG.friendDeleted);
+      check(await form(`/api/chat/deletegoodfriend/${b.id}`, visitorToken), 'POST', '/api/chat/deletegoodfriend/1', 400);
+      check(await form('/api/chat/deletegoodfriend/0', visitorToken), 'POST', '/api/chat/deletegoodfriend/0', 422);
+
+      // Did this user apply to me: A applies to C; C asks.
+      check(await form('/api/chat/applyfriend', a.token).send({ friend_id: c.id, nickname: '我是A' }), 'POST', '/api/chat/applyfriend', 200);
+      const pending = check(await form(`/api/chat/isApplyfriend/${a.uuid}`, c.token), 'POST', '/api/chat/isApplyfriend/x', 200).data;
+      assert.deepStrictEqual([ pending.user_id, pending.userId, pending.friend_id, pending.status ], [ a.id, a.id, c.id, 'pending' ]);
+      check(await form(`/api/chat/isApplyfriend/${c.uuid}`, a.token), 'POST', '/api/chat/isApplyfriend/x', 400);
+      check(await form('/api/chat/isApplyfriend/00000000-0000-4000-8000-000000000000', a.token), 'POST', '/api/chat/isApplyfriend/x', 400);
+      check(await form('/api/chat/isApplyfriend/123', a.token), 'POST', '/api/chat/isApplyfriend/123', 422);
+
+      // Formal registration and login from a device (the visitor becomes a user: same id).
+      const username = uniqueName('docVf');
+      const formal = check(await signedPost(app, '/api/visitorregChat', deviceId, { username, password: PASSWORD }), 'POST', '/api/visitorregChat', 200).data;
+      assert.deepStrictEqual([ formal.id, formal.role, formal.devicefingeruuid ], [ visitor.id, 'user', null ]);
+      check(await signedPost(app, '/api/visitorregChat', newDeviceId(), { username, password: PASSWORD }), 'POST', '/api/visitorregChat', 400);
+      check(await signedPost(app, '/api/visitorregChat', newDeviceId(), { username: 'x', password: PASSWORD }), 'POST', '/api/visitorregChat', 422);
+      const loggedIn = check(await signedPost(app, '/api/visitorloginChat', newDeviceId(), { username, password: PASSWORD }), 'POST', '/api/visitorloginChat', 200).data;
+      assert.strictEqual(loggedIn.id, visitor.id);
+      check(await signedPost(app, '/api/visitorloginChat', newDeviceId(), { username, password: 'wrong-password' }), 'POST', '/api/visitorloginChat', 400);
+      check(await signedPost(app, '/api/visitorloginChat', newDeviceId(), { username }), 'POST', '/api/visitorloginChat', 422);
+    });
+
+    it('a visitor token: 403 on exactly the token routes that document it, accepted on the whitelist', async () => {
+      const visitor = await registerVisitor(app);
+      const concrete = (template: string) => template.replace('{uuid}', visitor.uuid).replace(/\{\w+\}/g, '1');
+      const guarded = operations().filter(op => op.template.startsWith('/api/chat/'));
+      // logout last: it ends the visitor's session.
+      guarded.sort((x, y) => Number(x.operation.operationId === 'logout') - Number(y.operation.operationId === 'logout'));
+      const whitelist: string[] = [];
+      for (const op of guarded) {
+        const url = concrete(op.template);
+        const req = op.method === 'GET' ? getWith(url, visitor.token) : form(url, visitor.token);
+        const res = await req;
+        if (op.operation.responses['403']) {
+          assert.strictEqual(check(res, op.method, url, 403).data, MSG.visitorForbidden);
+        } else {
+          check(res, op.method, url);
+          assert.notStrictEqual(res.status, 403, `${op.method} ${url}`);
+          whitelist.push(op.operation.operationId);
+        }
+      }
+      assert.deepStrictEqual(whitelist.sort(), [ 'applyFriend', 'autoAddFriendAndAgree', 'deleteGoodFriend', 'getUserSetInfo', 'isMyGoodFriend',
+        'logout', 'updateUserInfo', 'userSet' ]);
+    });
+
+    it('the visitor limits: 429 with the original\'s text and Retry-After', async () => {
+      mock(app.config.chat.throttle, 'visitorPerDevice', { limit: 1, windowSeconds: 3600 });
+      const deviceId = newDeviceId();
+      check(await signedPost(app, '/api/visitorRegister', deviceId), 'POST', '/api/visitorRegister', 200);
+      assert.strictEqual(check(await signedPost(app, '/api/visitorRegister', deviceId), 'POST', '/api/visitorRegister', 429).data, MSG.visitorTooFrequent);
+      const formal = { username: uniqueName('docVl'), password: PASSWORD };
+      assert.strictEqual(check(await signedPost(app, '/api/visitorregChat', deviceId, formal), 'POST', '/api/visitorregChat', 429).data, MSG.visitorTooFrequent);
+      assert.strictEqual(check(await signedPost(app, '/api/visitorloginChat', deviceId, formal), 'POST', '/api/visitorloginChat', 429).data, MSG.visitorTooFrequent);
     });
 
     it('the documented failures outside the flow: 400 bad body, 404, 413, 415, 429', async () => {

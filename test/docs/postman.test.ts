@@ -1,12 +1,18 @@
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { createHash } from 'node:crypto';
+import * as vm from 'node:vm';
 import { app } from 'egg-mock/bootstrap';
+import { visitorSign } from '../../app/lib/visitorSign';
+import { DEFAULT_VISITOR_SIGN_SALT } from '../../config/config.default';
 
 /**
  * docs/postman against app/router.ts (the collection itself runs green against a real server in
  * `npm run test:postman`): every API route has a request, bodies are x-www-form-urlencoded, chat routes
- * send `token: {{token}}`, register/login store data.token, every request checks status and msg.
+ * send `token: {{token}}` and no other route does, the visitor routes send `X-Security-Sign` computed by a
+ * pre-request script exactly as the server checks it, register/login store data.token, every request
+ * checks status and msg.
  */
 
 const DIR = path.resolve(__dirname, '..', '..', 'docs', 'postman');
@@ -22,6 +28,28 @@ function requests(items: any[]): PostmanRequest[] {
 const all = requests(collection.item);
 const script = (item: PostmanRequest, listen: string) => (item.event.find(e => e.listen === listen)?.script.exec ?? []).join('\n');
 const pathOf = (item: PostmanRequest) => '/' + item.request.url.path.join('/');
+const header = (item: PostmanRequest, key: string) => item.request.header.find((h: any) => h.key.toLowerCase() === key.toLowerCase());
+const VISITOR_ROUTE = /^\/api\/visitor(Register|regChat|loginChat)$/;
+
+/**
+ * Runs a pre-request script the way Postman and newman do, with only what the collection's scripts use:
+ * pm.environment, pm.variables.replaceIn('{{$guid}}') and require('crypto-js') (SHA256 + enc.Hex).
+ */
+function runPreRequest(item: PostmanRequest, env: Map<string, string>) {
+  const cryptoJs = {
+    enc: { Hex: 'hex' },
+    SHA256: (text: string) => ({ toString: (encoding: string) => createHash('sha256').update(text).digest(encoding as 'hex') }),
+  };
+  const pm = {
+    environment: { get: (key: string) => env.get(key), set: (key: string, value: unknown) => env.set(key, String(value)) },
+    variables: { replaceIn: (text: string) => text.replace('{{$guid}}', '8d1a344c-bf16-5425-adbc-d12f49cfa332') },
+  };
+  const require = (name: string) => {
+    if (name !== 'crypto-js') throw new Error(`the script requires ${name}`);
+    return cryptoJs;
+  };
+  vm.runInNewContext(script(item, 'prerequest'), { pm, require, Date, String });
+}
 
 /** `/api/chat/listapplyfriend/:page?` → a RegExp for the collection's concrete paths ({{var}} or digits). */
 function routePattern(routerPath: string): RegExp {
@@ -37,10 +65,10 @@ describe('test/docs/postman.test.ts', () => {
     for (const item of all) assert.strictEqual(item.request.url.host[0], '{{baseUrl}}', item.name);
   });
 
-  it('has a request for every API route of app/router.ts (12 API routes + GET /api/health)', () => {
+  it('has a request for every API route of app/router.ts (23 API routes + GET /api/health)', () => {
     const layers = ((app.router as any).stack as Array<{ path: string; methods: string[] }>)
       .filter(layer => layer.path.startsWith('/api/'));
-    assert.strictEqual(layers.length, 13, layers.map(l => l.path).join(', '));
+    assert.strictEqual(layers.length, 24, layers.map(l => l.path).join(', '));
     for (const layer of layers) {
       const method = layer.methods.includes('POST') ? 'POST' : 'GET';
       const pattern = routePattern(layer.path);
@@ -49,19 +77,55 @@ describe('test/docs/postman.test.ts', () => {
     }
   });
 
-  it('sends x-www-form-urlencoded bodies and `token: {{token}}` on every chat route but the 401 check', () => {
+  it('sends x-www-form-urlencoded bodies and `token: {{token}}` on every chat route but the 401 check, and on no other route', () => {
     for (const item of all) {
       if (item.request.body) assert.strictEqual(item.request.body.mode, 'urlencoded', item.name);
-      const token = item.request.header.find((h: any) => h.key === 'token');
+      const token = header(item, 'token');
       if (pathOf(item).startsWith('/api/chat/') && !/没有 token/.test(item.name)) {
         assert.strictEqual(token?.value, '{{token}}', item.name);
       }
+      // The public routes (health, userinfo, the visitor routes, register, login) need none.
+      if (!pathOf(item).startsWith('/api/chat/')) assert.strictEqual(token, undefined, item.name);
     }
     const seedValues = all.flatMap(item => item.request.body?.urlencoded ?? []).map((field: any) => `${field.key}=${field.value}`);
-    for (const value of [ 'status=agree', 'nickname=阿三', 'friendlookme=0', 'melookfriend=1' ]) {
+    for (const value of [ 'status=agree', 'nickname=阿三', 'friendlookme=0', 'melookfriend=1', 'fieldname=nickname', 'fieldname=avatar', 'fieldname=invite_confirm' ]) {
       assert.ok(seedValues.includes(value), `seed example ${value}`);
     }
     assert.strictEqual(environment.values.find((v: any) => v.key === 'password')?.value, '123456');
+    assert.ok(all.some(item => pathOf(item).startsWith('/api/userinfo/') && item.request.method === 'GET'), 'GET /api/userinfo/:uuid without a token');
+  });
+
+  it('signs the visitor routes: X-Security-Sign from a pre-request script, as app/lib/visitorSign.ts checks it', () => {
+    assert.strictEqual(environment.values.find((v: any) => v.key === 'visitorSalt')?.value, DEFAULT_VISITOR_SIGN_SALT);
+    const visitorItems = all.filter(item => VISITOR_ROUTE.test(pathOf(item)));
+    assert.deepStrictEqual([ ...new Set(visitorItems.map(pathOf)) ].sort(), [ '/api/visitorRegister', '/api/visitorloginChat', '/api/visitorregChat' ]);
+    for (const item of visitorItems) {
+      const fields = (item.request.body?.urlencoded ?? []).map((f: any) => f.key);
+      assert.ok(fields.includes('deviceId') && fields.includes('timestamp'), `${item.name}: deviceId and timestamp in the body`);
+      if (/没有签名/.test(item.name)) {
+        assert.strictEqual(header(item, 'X-Security-Sign'), undefined, item.name);
+        continue;
+      }
+      assert.strictEqual(header(item, 'X-Security-Sign')?.value, '{{visitorSign}}', item.name);
+    }
+    // Each successful call signs anew (a signature is accepted once); the first makes a new device id per run.
+    const signing = visitorItems.filter(item => /^pm\.test\('HTTP 200'/.test(script(item, 'test')));
+    assert.strictEqual(signing.length, 3);
+    for (const item of signing) assert.match(script(item, 'prerequest'), /CryptoJSLib\.SHA256\(/, item.name);
+    assert.match(script(signing[0], 'prerequest'), /\{\{\$guid\}\}/);
+
+    // The scripts compute what the server expects, for the deviceId and timestamp the body sends.
+    for (const item of visitorItems.filter(i => script(i, 'prerequest'))) {
+      const env = new Map<string, string>([[ 'deviceId', '0a1b2c3d-bf16-5425-adbc-d12f49cfa332' ], [ 'visitorSalt', DEFAULT_VISITOR_SIGN_SALT ], [ 'usernameA', 'my01_abcdefghi' ]]);
+      runPreRequest(item, env);
+      const sent = (key: string) => {
+        const value = item.request.body.urlencoded.find((f: any) => f.key === key).value as string;
+        return value.replace(/\{\{(\w+)\}\}/g, (_: string, name: string) => env.get(name) ?? '');
+      };
+      assert.match(sent('deviceId'), /^.{36}$/, item.name);
+      assert.strictEqual(env.get('visitorSign'), visitorSign(sent('deviceId'), sent('timestamp'), DEFAULT_VISITOR_SIGN_SALT), item.name);
+      if (!/过期/.test(item.name)) assert.ok(Math.abs(Number(sent('timestamp')) - Date.now()) < 60_000, `${item.name}: a fresh timestamp`);
+    }
   });
 
   it('stores data.token after register and login, and checks status and msg in every request', () => {
@@ -71,7 +135,7 @@ describe('test/docs/postman.test.ts', () => {
     }
     for (const item of all) {
       const tests = script(item, 'test');
-      assert.match(tests, /pm\.response\.to\.have\.status\((200|400|401|422)\)/, item.name);
+      assert.match(tests, /pm\.response\.to\.have\.status\((200|400|401|403|422)\)/, item.name);
       assert.match(tests, /body\.msg\)\.to\.eql\('(ok|fail)'\)/, item.name);
     }
   });

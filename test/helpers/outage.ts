@@ -26,8 +26,16 @@ export function assertOkReply(reply: Reply, what: string) {
 export type RouteCall = [string, string, Record<string, unknown>?];
 
 /** Every /api/chat route (logout aside) with a valid body, aimed at `friend` and the application `applyId`. */
-export function chatRoutes(friend: { id: number; username: string }, applyId: number): RouteCall[] {
+export function chatRoutes(friend: { id: number; username: string; uuid?: string }, applyId: number): RouteCall[] {
+  const byUuid: RouteCall[] = friend.uuid ? [[ 'POST', `/api/chat/isApplyfriend/${friend.uuid}` ]] : [];
   return [
+    ...byUuid,
+    [ 'POST', `/api/chat/ismygoodfriend/${friend.id}` ],
+    [ 'POST', `/api/chat/deletegoodfriend/${friend.id}` ],
+    [ 'POST', '/api/chat/autoAddFriendAndAgree', { friend_id: friend.id }],
+    [ 'POST', '/api/chat/userset', { userset: '{"chatset":{"visitor":0,"user":2}}' }],
+    [ 'POST', '/api/chat/getUserSetInfo', { userid: friend.id }],
+    [ 'POST', '/api/chat/updateUserinfo', { fieldname: 'nickname', fieldValue: '停机' }],
     [ 'POST', '/api/chat/searchUser', { keyword: friend.username }],
     [ 'POST', '/api/chat/applyfriend', { friend_id: friend.id }],
     [ 'GET', '/api/chat/listapplyfriend/1' ],

@@ -3,9 +3,10 @@ import { choice, integer, text } from '../../lib/validation/rules';
 import { BusinessError } from '../../lib/errors';
 import { MSG } from '../../lib/messages';
 import { EditableField } from '../../service/profile';
+import { USERSET_MAX_LENGTH } from '../../lib/userSettings';
 
 const usersetRules = {
-  userset: text('用户设置', { min: 2, max: 2000 }),
+  userset: text('用户设置', { min: 2, max: USERSET_MAX_LENGTH }),
 };
 
 const userSetInfoRules = {
