@@ -10,6 +10,8 @@ export default class AppBoot implements IBoot {
   constructor(private readonly app: Application) {
     // egg emits 'server' before it listens: every connection is known to the drain on SIGTERM.
     app.once('server', trackConnections);
+    // GET /ws upgrades on the same server and port.
+    app.once('server', server => app.chatSockets.attach(server));
   }
 
   configWillLoad() {
@@ -30,6 +32,8 @@ export default class AppBoot implements IBoot {
 
   /** Runs before the plugins close their pools: finish the requests in flight, take no new ones. */
   async beforeClose() {
+    // Sockets are dropped without a close frame: the client reconnects (to a worker that stays) instead of logging out.
+    this.app.stopChatSockets();
     await drainServer((this.app as any).server, this.app.config.chat.shutdownDrainMs);
   }
 }

@@ -6,7 +6,7 @@ export default (app: Application) => {
   // declared here route by route (a visitor anywhere else gets 403).
   const auth = middleware.auth();
   const visitors = middleware.auth({ visitors: true });
-  const { search, apply, goodfriend, settings } = controller.chat;
+  const { search, apply, goodfriend, settings, message } = controller.chat;
 
   router.get('/api/health', controller.health.show);
 
@@ -41,6 +41,11 @@ export default (app: Application) => {
   router.post('/api/chat/setblackgoodfriend/:id', auth, goodfriend.setblackgoodfriend);
   router.post('/api/chat/setstargoodfriend/:id', auth, goodfriend.setstargoodfriend);
   router.post('/api/chat/setmeOrfriendCanSee/:id', auth, goodfriend.setmeOrfriendCanSee);
+
+  // Messages (the socket itself is GET /ws?token=, app/socket/server.ts).
+  router.post('/api/chat/socket/sendmessage', visitors, message.sendmessage);
+  router.post('/api/chat/chatGetmessageOffLine', visitors, message.chatGetmessageOffLine);
+  router.post('/api/chat/revokeMessage', visitors, message.revokeMessage);
 
   // API documentation: Swagger UI and docs/openapi.yaml (404 unless config.chat.docsEnabled).
   router.get('/docs', controller.docs.index);

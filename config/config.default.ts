@@ -56,7 +56,11 @@ export interface ChatConfig {
   shutdownDrainMs: number;
   /** Swagger UI at /docs and the OpenAPI document at /docs/openapi.yaml (see app/controller/docs.ts). */
   docsEnabled: boolean;
-  throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser' | 'visitorPerDevice' | 'visitorPerIp', ThrottleRule>;
+  throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser' | 'visitorPerDevice' | 'visitorPerIp' | 'sendPerUser', ThrottleRule>;
+  /** /ws limits (app/socket/server.ts). */
+  socket: { maxPayloadBytes: number; maxSocketsPerWorker: number; maxFramesPer10s: number; heartbeatMs: number };
+  /** sendmessage / revokeMessage (app/service/message.ts). */
+  message: { maxDataLength: number; maxOptionsLength: number; revokeWindowSeconds: number };
   /** The visitor routes' `X-Security-Sign` check (app/lib/visitorSign.ts): anti-abuse friction, not authentication. */
   visitor: { signSalt: string; signWindowSeconds: number };
 }
@@ -197,6 +201,21 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       // The original's "5 requests per device per hour" over the three visitor routes, and a cap per address.
       visitorPerDevice: { limit: intFromEnv('VISITOR_LIMIT_DEVICE', 5), windowSeconds: 3600 },
       visitorPerIp: { limit: intFromEnv('VISITOR_LIMIT_IP', 60), windowSeconds: 3600 },
+      // Messages one sender may send within 10 s.
+      sendPerUser: { limit: intFromEnv('SEND_LIMIT_10S', 50), windowSeconds: 10 },
+    },
+    socket: {
+      maxPayloadBytes: intFromEnv('WS_MAX_PAYLOAD_BYTES', 64 * 1024),
+      maxSocketsPerWorker: intFromEnv('WS_MAX_SOCKETS_PER_WORKER', 20000),
+      maxFramesPer10s: intFromEnv('WS_MAX_FRAMES_10S', 60),
+      // The original pings every 30 s; a socket silent for two beats is dropped.
+      heartbeatMs: intFromEnv('WS_HEARTBEAT_MS', 30000),
+    },
+    message: {
+      maxDataLength: intFromEnv('MESSAGE_MAX_LENGTH', 10000),
+      maxOptionsLength: intFromEnv('MESSAGE_OPTIONS_MAX_LENGTH', 2000),
+      // The original's five minutes.
+      revokeWindowSeconds: intFromEnv('REVOKE_WINDOW_SECONDS', 300),
     },
     visitor: {
       signSalt: process.env.VISITOR_SIGN_SALT || DEFAULT_VISITOR_SIGN_SALT,

@@ -7,7 +7,7 @@ export default () => {
     // Tests start from an empty schema on either profile: always apply the migrations.
     autoMigrate: process.env.DB_AUTO_MIGRATE !== '0',
     // The suite registers hundreds of users from 127.0.0.1; throttle tests lower these with mm().
-    throttle: { loginFailPerAccount: generous, loginFailPerIp: generous, registerPerIp: generous, applyPerUser: generous, visitorPerIp: generous },
+    throttle: { loginFailPerAccount: generous, loginFailPerIp: generous, registerPerIp: generous, applyPerUser: generous, visitorPerIp: generous, sendPerUser: generous },
   };
   config.logger = { consoleLevel: 'NONE' } as any;
   return config;

@@ -5,9 +5,15 @@ import { RedisKeyValueStore } from '../lib/store/RedisKeyValueStore';
 import { SqlKeyValueStore } from '../lib/store/SqlKeyValueStore';
 import { inTransaction } from '../lib/transaction';
 import { ContactsCache } from '../lib/contactsCache';
+import { Bus } from '../delivery/events';
+import { RedisBus } from '../delivery/redisBus';
+import { MessengerBus } from '../delivery/messengerBus';
+import { ChatSocketServer } from '../socket/server';
 
 const STORE = Symbol('eggchat#kvStore');
 const CONTACTS_CACHE = Symbol('eggchat#contactsCache');
+const CHAT_BUS = Symbol('eggchat#chatBus');
+const CHAT_SOCKETS = Symbol('eggchat#chatSockets');
 
 export default {
   /** Sessions and counters: Redis in the production profile, the database in the embedded one. */
@@ -30,6 +36,31 @@ export default {
       self[CONTACTS_CACHE] = new ContactsCache(maxBytes, ttlSeconds * 1000);
     }
     return self[CONTACTS_CACHE];
+  },
+
+  /** Events about a user to every worker and instance holding a socket of theirs (Redis pub/sub, or egg's messenger). */
+  get chatBus(): Bus {
+    const self = this as any;
+    const app = this as unknown as Application;
+    if (!self[CHAT_BUS]) {
+      self[CHAT_BUS] = app.config.chat.sessionStore === 'redis' ? new RedisBus(self.redis, app.logger) : new MessengerBus(app.messenger as any);
+    }
+    return self[CHAT_BUS];
+  },
+
+  /** This worker's /ws sockets (attached to the HTTP server in app.ts). */
+  get chatSockets(): ChatSocketServer {
+    const self = this as any;
+    const app = this as unknown as Application;
+    if (!self[CHAT_SOCKETS]) self[CHAT_SOCKETS] = new ChatSocketServer(app, app.chatBus, app.config.chat.socket);
+    return self[CHAT_SOCKETS];
+  },
+
+  /** Drops this worker's sockets and closes the bus, if they were ever started. */
+  stopChatSockets(): void {
+    const self = this as any;
+    self[CHAT_SOCKETS]?.close();
+    self[CHAT_BUS]?.close().catch(() => undefined);
   },
 
   /** One transaction around `work` (IMMEDIATE on SQLite, deadlock retry on MySQL). */

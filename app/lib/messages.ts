@@ -46,4 +46,19 @@ export const MSG = {
   nicknameUpdated: '修改昵称成功',
   avatarUpdated: '头像更新成功',
   settingUpdated: '设置成功',
+
+  // Messages (sendmessage / revokeMessage): the original's texts where it had them.
+  recipientUnavailable: '对方不存在或者被禁用，不能发消息',
+  blockedByRecipient: '对方把你拉黑了，不能发送消息',
+  blockedByRecipientVisitor: '对方把你拉黑了，不能发消息',
+  relationDisabled: '系统把你们拉黑了，不能发送消息',
+  relationDisabledVisitor: '系统把你们拉黑了，不能发消息',
+  strangerNeedsFriendship: '对方设置成：需要您先成为他的好友才能发消息',
+  strangerNeedsLogin: '你们不是好友关系，对方设置成：先登录才能发消息',
+  strangerOneMessage: '在成为好友之前，对方只允许向他发一条消息',
+  groupUnavailable: '群不存在或者已解散或者被封禁，无法发消息',
+  sendToSelf: '不能给自己发消息',
+  sendTooFrequent: '发送消息过于频繁，请稍后再试',
+  messageMissing: '消息不存在或者不是您发送的',
+  revokeTooLate: '消息超过5分钟，不能撤回',
 } as const;

@@ -5,6 +5,7 @@ import { MSG } from '../lib/messages';
 import { ApplyStatus } from '../lib/types';
 import { AuthenticatedUser } from '../extend/context';
 import { ThrottleRule } from '../../config/config.default';
+import { applyNotice, friendsNowNotice, Person } from '../delivery/notices';
 
 export default class FriendApplyService extends Service {
   /** My application to `friendId`, refused (in the contract's order) when it makes no sense. */
@@ -26,8 +27,27 @@ export default class FriendApplyService extends Service {
       const pending = await Goodfriendapply.findOne({ where: { user_id: me.id, friend_id: friendId, status: 'pending' }, attributes: [ 'id' ], transaction });
       if (pending) throw new BusinessError(MSG.applyDuplicate);
       await Goodfriendapply.create({ user_id: me.id, friend_id: friendId, nickname }, { transaction });
+      // The target's socket hears of it once this commits.
+      const [ applicant, recipient ] = await this.people([ me.id, friendId ], transaction);
+      await this.service.inbox.enqueue(friendId, applyNotice(applicant, recipient), transaction);
     });
     await this.service.throttle.hit(daily);
+  }
+
+  /** Names and avatars as the other side sees them (`remarks`: a remark that overrides a user's name). */
+  private async people(ids: number[], transaction: Transaction, remarks: Record<number, string> = {}): Promise<Person[]> {
+    const rows = await this.ctx.model.User.findAll({ where: { id: ids }, attributes: [ 'id', 'username', 'nickname', 'avatar' ], transaction });
+    return ids.map(id => {
+      const row = rows.find(r => r.id === id);
+      return { id, name: remarks[id] || row?.nickname || row?.username || '', avatar: row?.avatar ?? '' };
+    });
+  }
+
+  /** Both sides hear "we are friends now" once the friendship commits. */
+  private async announceFriends(meId: number, otherId: number, transaction: Transaction, remarkForOther = ''): Promise<void> {
+    const [ me, other ] = await this.people([ meId, otherId ], transaction, { [otherId]: remarkForOther });
+    await this.service.inbox.enqueue(otherId, friendsNowNotice(me, other), transaction);
+    await this.service.inbox.enqueue(meId, friendsNowNotice(other, me), transaction);
   }
 
   /**
@@ -80,6 +100,7 @@ export default class FriendApplyService extends Service {
       // Their row names me by my nickname, mine carries no remark (as handleapply with no remark).
       await this.befriend({ user_id: me.id, friend_id: friendId, nickname: '' }, transaction);
       await this.befriend({ user_id: friendId, friend_id: me.id, nickname: me.nickname || '' }, transaction);
+      await this.announceFriends(me.id, friendId, transaction);
     });
     await this.service.throttle.hit(daily);
   }
@@ -134,6 +155,7 @@ export default class FriendApplyService extends Service {
       }, transaction);
       // My own pending application to them is settled by this agreement too.
       await Goodfriendapply.update({ status: 'agree' }, { where: { user_id: me.id, friend_id: applicantId, status: 'pending' }, transaction });
+      await this.announceFriends(me.id, applicantId, transaction, remark);
     });
   }
 

@@ -58,6 +58,12 @@ export default class TokenService extends Service {
     const sid = randomUUID();
     const ttl = this.config.chat.tokenTtlSeconds;
     await this.app.kvStore.set(this.sessionKey(user.id, sid), `${sid}.${passwordFingerprint(user.password)}`, ttl, transaction);
+    if (this.config.chat.singleSession) {
+      // The older session's sockets are logged out once this one is committed (never for a rolled-back login).
+      const announce = () => this.service.inbox.publish(user.id, { k: 'session', keep: sid });
+      if (transaction) transaction.afterCommit(announce);
+      else await announce();
+    }
     const payload: TokenPayload = { id: user.id, uuid: user.uuid, role: user.role, sid };
     return jsonwebtoken.sign(payload, signingKey(this.config.jwt.secret), { algorithm: ALGORITHM, expiresIn: ttl });
   }
@@ -91,5 +97,6 @@ export default class TokenService extends Service {
    */
   async revoke(me: AuthenticatedUser): Promise<void> {
     await this.app.kvStore.delIfStartsWith(this.sessionKey(me.id, me.sid), `${me.sid}.`);
+    await this.service.inbox.publish(me.id, { k: 'ended', sid: me.sid });
   }
 }

@@ -1,6 +1,6 @@
 import { Application } from 'egg';
 
-const TABLES_CHILD_FIRST = [ 'goodfriendapply', 'goodfriend', 'user_info', 'user', 'kv_store' ];
+const TABLES_CHILD_FIRST = [ 'chat_inbox', 'chat_cursor', 'message', 'goodfriendapply', 'goodfriend', 'user_info', 'user', 'kv_store' ];
 
 /** Empties every table (and the Redis database in the production profile): each test file starts clean. */
 export async function resetDatabase(app: Application): Promise<void> {

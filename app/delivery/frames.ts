@@ -1,0 +1,51 @@
+/**
+ * Every frame the server sends on /ws, in one place (docs/asyncapi.yaml describes them). Text frames of
+ * JSON; the shapes are the original's, which the course client reads.
+ */
+export const FRAME_TEXT = {
+  welcome: '欢迎您访问我们的系统！',
+  forceLogout: '你的账号在其他设备登录',
+  disabled: '你已被管理员禁用',
+  missingToken: '缺少 token 参数',
+} as const;
+
+/** Close codes (4000–4999 are the application's). Never 1006: the client treats any other code as "logged out". */
+export const CLOSE = {
+  /** The token was refused at connect, or the session ended (logout). */
+  sessionEnded: 4001,
+  /** Another login or another socket of the account took over. */
+  forceLogout: 4002,
+  /** The account was disabled or deleted. */
+  disabled: 4003,
+  /** Too many frames, a binary frame, or a frame that is not JSON text. */
+  policy: 1008,
+  /** The worker is full. */
+  tryAgainLater: 1013,
+} as const;
+
+/** `{type:'singleChat', data, timestamp}` around an inbox payload that is already JSON. */
+export function chatFrame(payload: string): string {
+  return `{"type":"singleChat","data":${payload},"timestamp":${Date.now()}}`;
+}
+
+export function systemFrame(text: string): string {
+  return JSON.stringify({ type: 'system', data: text, timestamp: Date.now() });
+}
+
+/** The original's application heartbeat (every 30 s) and its answer to a client's `{type:'ping'}`. */
+export function pingFrame(): string {
+  return JSON.stringify({ type: 'ping', timestamp: Date.now() });
+}
+
+export function pongFrame(): string {
+  return JSON.stringify({ type: 'pong', timestamp: Date.now() });
+}
+
+/** The contract's failure shape, sent before a close. */
+export function failFrame(message: string): string {
+  return JSON.stringify({ msg: 'fail', data: message });
+}
+
+export function forceLogoutFrame(): string {
+  return JSON.stringify({ msg: 'force_logout', data: FRAME_TEXT.forceLogout });
+}

@@ -1,0 +1,194 @@
+import { Service } from 'egg';
+import { QueryTypes, Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
+import { v4 as uuidv4 } from 'uuid';
+import { BusinessError, TooManyRequestsError } from '../lib/errors';
+import { MSG } from '../lib/messages';
+import { DEFAULT_USERSET } from '../lib/userSettings';
+import { AuthenticatedUser } from '../extend/context';
+import { countSent, findByClientId, findByUuid, insertMessage, markRecalled, payloadOf, StoredMessage } from '../repository/message';
+
+export const MESSAGE_TYPES = [ 'text', 'image', 'audio', 'video', 'iconMenus' ] as const;
+export type MessageType = typeof MESSAGE_TYPES[number];
+
+export interface SendInput {
+  sendto_id: number;
+  chatType: 'single' | 'group';
+  type: MessageType;
+  data: string;
+  options: Record<string, unknown>;
+  /** The sender's idempotency key: a retry with the same key answers the first message. */
+  client_msg_id?: string;
+}
+
+/** The message object of the original: what sendmessage answers and what the recipient's socket gets. */
+export interface MessageObject {
+  id: string;
+  from_avatar: string;
+  from_name: string;
+  from_id: number;
+  to_id: number;
+  to_name: string;
+  to_avatar: string;
+  chatType: 'single' | 'group';
+  type: string;
+  data: unknown;
+  options: Record<string, unknown>;
+  create_time: number;
+  isremove: 0 | 1;
+  sendUUid?: string;
+  actionType?: 'revoke';
+  group?: null;
+}
+
+interface Party { id: number; uuid: string; username: string; nickname: string | null; avatar: string; status: number; is_deleted: number; role: string; userset: string | null }
+interface Relation { nickname: string; isblack: number; status: number }
+
+const PARTY_SQL = 'SELECT id, uuid, username, nickname, avatar, status, is_deleted, role, userset FROM `user` WHERE id = ?';
+const RELATION_SQL = 'SELECT nickname, isblack, status FROM goodfriend WHERE user_id = ? AND friend_id = ?';
+
+/** 0: only friends; 1: one message before being friends; 2: no limit (userset.chatset, the original's meaning). */
+function sendCountFor(userset: string | null, role: string): number {
+  let chatset: any;
+  try {
+    chatset = JSON.parse(userset || DEFAULT_USERSET).chatset;
+  } catch {
+    chatset = undefined;
+  }
+  const setting = (chatset ?? JSON.parse(DEFAULT_USERSET).chatset)[role === 'visitor' ? 'visitor' : 'user'];
+  const count = typeof setting === 'number' ? setting : setting?.sendCount;
+  return count === 0 || count === 2 ? count : 1;
+}
+
+/**
+ * sendmessage and revokeMessage: the original's rules, the message committed (with the recipient's
+ * inbox entry) before the answer, delivery after the commit (service/inbox.ts).
+ */
+export default class MessageService extends Service {
+  private get sequelize(): Sequelize {
+    return this.app.model as unknown as Sequelize;
+  }
+
+  async send(me: AuthenticatedUser, input: SendInput): Promise<MessageObject> {
+    const limit = this.config.chat.throttle.sendPerUser;
+    const counter = await this.app.kvStore.incr(`throttle:send:user:${me.id}`, limit.windowSeconds);
+    if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
+    if (input.chatType === 'group') throw new BusinessError(MSG.groupUnavailable);
+    if (input.sendto_id === me.id) throw new BusinessError(MSG.sendToSelf);
+    try {
+      return await this.app.transaction(transaction => this.sendOnce(me, input, transaction));
+    } catch (err) {
+      // The same key sent twice at the same moment: the other request stored it; answer that one.
+      if (err instanceof UniqueConstraintError && input.client_msg_id) {
+        const first = await findByClientId(this.sequelize, me.id, input.client_msg_id);
+        if (first) return this.answerOf(first);
+      }
+      throw err;
+    }
+  }
+
+  private async sendOnce(me: AuthenticatedUser, input: SendInput, transaction: Transaction): Promise<MessageObject> {
+    if (input.client_msg_id) {
+      const first = await findByClientId(this.sequelize, me.id, input.client_msg_id, transaction);
+      if (first) return this.answerOf(first, transaction);
+    }
+    // My row locked (MySQL; SQLite transactions are serial): my sends commit one at a time, in order, and
+    // two at the same moment cannot both pass the one-message limit below.
+    const sender = await this.party(me.id, transaction, true);
+    const recipient = await this.party(input.sendto_id, transaction);
+    if (!recipient || Number(recipient.status) !== 1 || Number(recipient.is_deleted) !== 0) throw new BusinessError(MSG.recipientUnavailable);
+    if (!sender) throw new BusinessError(MSG.authUserDisabled);
+    const [ theirRowForMe, myRowForThem ] = await Promise.all([
+      this.relation(recipient.id, me.id, transaction),
+      this.relation(me.id, recipient.id, transaction),
+    ]);
+    const visitor = me.role === 'visitor';
+    if (theirRowForMe && Number(theirRowForMe.isblack) !== 0) throw new BusinessError(visitor ? MSG.blockedByRecipientVisitor : MSG.blockedByRecipient);
+    if (theirRowForMe && Number(theirRowForMe.status) !== 1) throw new BusinessError(visitor ? MSG.relationDisabledVisitor : MSG.relationDisabled);
+    if (!theirRowForMe) {
+      // A stranger: the recipient's chat settings decide, counted from the stored messages.
+      const sendCount = sendCountFor(recipient.userset, me.role);
+      if (sendCount === 0) throw new BusinessError(visitor ? MSG.strangerNeedsLogin : MSG.strangerNeedsFriendship);
+      if (sendCount === 1 && await countSent(this.sequelize, me.id, recipient.id, transaction) >= 1) throw new BusinessError(MSG.strangerOneMessage);
+    }
+
+    const message: MessageObject = {
+      id: uuidv4(),
+      from_avatar: sender.avatar,
+      from_name: theirRowForMe?.nickname || sender.nickname || sender.username,
+      from_id: me.id,
+      to_id: recipient.id,
+      to_name: myRowForThem?.nickname || recipient.nickname || recipient.username,
+      to_avatar: recipient.avatar,
+      chatType: 'single',
+      type: input.type,
+      data: input.data,
+      options: input.options,
+      create_time: Date.now(),
+      isremove: 0,
+      sendUUid: sender.uuid,
+    };
+    const messageId = await insertMessage(this.sequelize, transaction, {
+      uuid: message.id, from_id: me.id, to_id: recipient.id, chat_type: 'single', type: input.type, data: input.data,
+      options: JSON.stringify(input.options), client_msg_id: input.client_msg_id ?? null, create_time: new Date(message.create_time),
+    });
+    await this.service.inbox.enqueue(recipient.id, message, transaction, messageId);
+    return message;
+  }
+
+  /** The answer to a repeated send: the object the recipient got the first time. */
+  private async answerOf(stored: StoredMessage, transaction?: Transaction): Promise<MessageObject> {
+    const payload = await payloadOf(this.sequelize, stored.id, stored.to_id, transaction);
+    if (!payload) throw new BusinessError(MSG.messageMissing);
+    return JSON.parse(payload);
+  }
+
+  /**
+   * revokeMessage: the sender only, within the window (from the stored time, not the client's); the
+   * stored message is marked, and the recipient gets the original's revoke notice (in the offline fetch
+   * if away). Recalling a recalled message again answers the notice and sends nothing more.
+   */
+  async revoke(me: AuthenticatedUser, messageUuid: string, chatType: 'single' | 'group'): Promise<MessageObject> {
+    if (chatType === 'group') throw new BusinessError(MSG.groupUnavailable);
+    return this.app.transaction(async transaction => {
+      const stored = await findByUuid(this.sequelize, messageUuid, transaction);
+      if (!stored || stored.from_id !== me.id || stored.chat_type !== 'single') throw new BusinessError(MSG.messageMissing);
+      const original: MessageObject | null = JSON.parse(await payloadOf(this.sequelize, stored.id, stored.to_id, transaction) || 'null');
+      // The time the message was sent, in milliseconds as the recipient got it (never the client's claim).
+      const sentAt = original?.create_time ?? new Date(stored.create_time).getTime();
+      if (Date.now() - sentAt > this.config.chat.message.revokeWindowSeconds * 1000) throw new BusinessError(MSG.revokeTooLate);
+      const name = me.nickname || original?.from_name || '';
+      const notice: MessageObject = {
+        id: stored.uuid,
+        from_avatar: original?.from_avatar ?? '',
+        from_name: original?.from_name ?? name,
+        from_id: me.id,
+        to_id: stored.to_id,
+        to_name: original?.to_name ?? '',
+        to_avatar: original?.to_avatar ?? '',
+        chatType: 'single',
+        type: 'systemNotice',
+        actionType: 'revoke',
+        data: { data: `${original?.from_name || name}撤回了一条消息`, dataType: false, otherData: null },
+        options: {},
+        create_time: Date.now(),
+        isremove: 0,
+        group: null,
+      };
+      if (await markRecalled(this.sequelize, stored.id, transaction)) {
+        await this.service.inbox.enqueue(stored.to_id, notice, transaction, stored.id);
+      }
+      return notice;
+    });
+  }
+
+  private async party(id: number, transaction: Transaction, lock = false): Promise<Party | null> {
+    const sql = lock && this.sequelize.getDialect() === 'mysql' ? `${PARTY_SQL} FOR UPDATE` : PARTY_SQL;
+    const [ row ] = await this.sequelize.query<Party>(sql, { replacements: [ id ], type: QueryTypes.SELECT, transaction });
+    return row ?? null;
+  }
+
+  private async relation(ownerId: number, otherId: number, transaction: Transaction): Promise<Relation | null> {
+    const [ row ] = await this.sequelize.query<Relation>(RELATION_SQL, { replacements: [ ownerId, otherId ], type: QueryTypes.SELECT, transaction });
+    return row ?? null;
+  }
+}

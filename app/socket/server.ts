@@ -1,0 +1,229 @@
+import { Application } from 'egg';
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Sequelize } from 'sequelize';
+import WebSocket, { WebSocketServer } from 'ws';
+import { AuthenticatedUser } from '../extend/context';
+import { Bus, BusEvent } from '../delivery/events';
+import { ChatConnection } from '../delivery/chatConnection';
+import { CLOSE, FRAME_TEXT, failFrame, forceLogoutFrame, pingFrame, pongFrame, systemFrame } from '../delivery/frames';
+import { HttpError } from '../lib/errors';
+import { toHttpError } from '../lib/errors/toHttpError';
+import { MSG } from '../lib/messages';
+
+export interface SocketLimits {
+  /** Largest frame a client may send, in bytes (ws closes the socket with 1009 above it). */
+  maxPayloadBytes: number;
+  maxSocketsPerWorker: number;
+  /** Frames a client may send within 10 s (its pings included). */
+  maxFramesPer10s: number;
+  heartbeatMs: number;
+}
+
+/**
+ * GET /ws?token= on egg's own HTTP server (the `upgrade` event): the same checks as the token
+ * middleware, then a ChatConnection per socket. The token is read from the query string here only,
+ * and the URL is never logged.
+ */
+export class ChatSocketServer {
+  private readonly wss: WebSocketServer;
+  private readonly byUser = new Map<number, Set<ChatConnection>>();
+  private heartbeat?: NodeJS.Timeout;
+  private stopping = false;
+  private count = 0;
+
+  constructor(private readonly app: Application, private readonly bus: Bus, private readonly limits: SocketLimits) {
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
+    bus.onEvent((userId, event) => this.dispatch(userId, event));
+    bus.onRecovered(() => this.forEach(connection => void connection.pump()));
+  }
+
+  /** Sockets open on this worker. */
+  get size(): number {
+    return this.count;
+  }
+
+  attach(server: Server): void {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      // A client that goes away during the checks must not crash the worker.
+      socket.on('error', () => undefined);
+      this.onUpgrade(req, socket, head).catch(err => {
+        this.app.logger.warn('[chat socket] upgrade failed: %s', err?.message);
+        refuse(socket, 503);
+      });
+    });
+    this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Worker stopping: drop every socket without a close frame, so clients reconnect (to another worker). */
+  close(): void {
+    this.stopping = true;
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.forEach(connection => connection.ws.terminate());
+  }
+
+  private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    const url = new URL(req.url || '/', 'http://localhost');
+    if (url.pathname !== '/ws') return refuse(socket, 404);
+    if (this.stopping || this.count >= this.limits.maxSocketsPerWorker) return refuse(socket, 503);
+    const token = url.searchParams.get('token') || '';
+    let me: AuthenticatedUser | undefined;
+    let refusal: string | undefined;
+    if (!token) {
+      refusal = FRAME_TEXT.missingToken;
+    } else {
+      try {
+        const ctx = this.app.createAnonymousContext(req as any);
+        me = await ctx.service.token.authenticate(token);
+      } catch (err) {
+        const httpError: HttpError = toHttpError(err);
+        // A dependency down: no socket now; the client retries.
+        if (httpError.status >= 500) return refuse(socket, 503);
+        refusal = httpError.message;
+      }
+    }
+    if (!me) {
+      // The original's answer: the failure as a frame, then a close the client reads as "logged out".
+      this.wss.handleUpgrade(req, socket, head, ws => {
+        ws.on('error', () => undefined);
+        ws.send(failFrame(refusal || MSG.authInvalid));
+        ws.close(CLOSE.sessionEnded);
+      });
+      return;
+    }
+    // Subscribed before the handshake completes: the client's first chatGetmessageOffLine finds this socket.
+    await this.bus.subscribe(me.id);
+    if (socket.destroyed) {
+      await this.bus.unsubscribe(me.id);
+      return;
+    }
+    const user = me;
+    this.wss.handleUpgrade(req, socket, head, ws => this.onOpen(ws, user, token));
+  }
+
+  private onOpen(ws: WebSocket, me: AuthenticatedUser, token: string): void {
+    const connection = new ChatConnection(ws, me.id, me.sid, me.role, token, this.app.model as unknown as Sequelize, this.app.logger);
+    this.add(connection);
+    ws.on('error', () => undefined);
+    ws.on('close', () => {
+      this.remove(connection);
+      void this.bus.unsubscribe(me.id).catch(() => undefined);
+    });
+    ws.on('message', (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
+    connection.send(systemFrame(FRAME_TEXT.welcome));
+    if (this.app.config.chat.singleSession) {
+      // One live socket per account: the older ones, here and on every other worker, are logged out.
+      this.closeOlder(me.id, connection.openedAt, connection.id);
+      this.bus.publish(me.id, { k: 'opened', conn: connection.id, at: connection.openedAt }).catch(() => undefined);
+    }
+    connection.start().catch(err => this.app.logger.warn('[chat socket] start for user %d failed: %s', me.id, err?.message));
+  }
+
+  private onFrame(connection: ChatConnection, data: Buffer, isBinary: boolean): void {
+    if (!connection.countFrame(this.limits.maxFramesPer10s)) return connection.close(CLOSE.policy, failFrame('消息发送过于频繁'));
+    if (isBinary) return connection.close(CLOSE.policy, failFrame('只接受文本消息'));
+    let frame: any;
+    try {
+      frame = JSON.parse(data.toString('utf8'));
+    } catch {
+      // The original ignores what it cannot read, apart from a bare "ping".
+      if (data.toString('utf8') === 'ping') connection.send(pongFrame());
+      return;
+    }
+    if (frame && frame.type === 'ping') connection.send(pongFrame());
+    // Anything else the client sends is ignored: messages go through POST /api/chat/socket/sendmessage.
+  }
+
+  /** What the bus says about a user with sockets here. */
+  private dispatch(userId: number, event: BusEvent): void {
+    const connections = this.byUser.get(userId);
+    if (!connections) return;
+    for (const connection of [ ...connections ]) {
+      switch (event.k) {
+        case 'msg':
+          connection.onInboxEntry(event.seq, event.payload);
+          break;
+        case 'pump':
+          void connection.pump();
+          break;
+        case 'session':
+          if (connection.sid !== event.keep) connection.close(CLOSE.forceLogout, forceLogoutFrame());
+          break;
+        case 'ended':
+          if (connection.sid === event.sid) connection.close(CLOSE.sessionEnded);
+          break;
+        case 'disabled':
+          connection.close(CLOSE.disabled, failFrame(FRAME_TEXT.disabled));
+          break;
+        case 'opened':
+          if (this.app.config.chat.singleSession) this.closeOlder(userId, event.at, event.conn);
+          break;
+        default:
+          break;
+      }
+    }
+  }
+
+  /** Logs out the user's sockets opened before (`at`, `conn`): the newest socket wins on every worker. */
+  private closeOlder(userId: number, at: number, conn: string): void {
+    for (const connection of [ ...(this.byUser.get(userId) ?? []) ]) {
+      if (connection.id === conn) continue;
+      const older = connection.openedAt < at || (connection.openedAt === at && connection.id < conn);
+      if (older) connection.close(CLOSE.forceLogout, forceLogoutFrame());
+    }
+  }
+
+  /** Every heartbeat: reap the dead, ping the living (the original's `{type:'ping'}` too), re-check sessions. */
+  private beat(): void {
+    this.forEach(connection => {
+      if (!connection.alive) {
+        connection.ws.terminate();
+        return;
+      }
+      connection.beat();
+      connection.send(pingFrame());
+      void this.recheck(connection);
+      // Catches anything an event did not bring (a bus that lost events).
+      void connection.pump();
+    });
+  }
+
+  /** Logout elsewhere, a disabled account, a changed password: the socket closes at the next beat at the latest. */
+  private async recheck(connection: ChatConnection): Promise<void> {
+    try {
+      await this.app.createAnonymousContext().service.token.authenticate(connection.token);
+    } catch (err) {
+      const httpError = toHttpError(err);
+      if (httpError.status >= 500) return;
+      if (httpError.message === MSG.authUserDisabled) connection.close(CLOSE.disabled, failFrame(FRAME_TEXT.disabled));
+      else connection.close(CLOSE.sessionEnded, failFrame(httpError.message));
+    }
+  }
+
+  private add(connection: ChatConnection): void {
+    let set = this.byUser.get(connection.userId);
+    if (!set) this.byUser.set(connection.userId, set = new Set());
+    set.add(connection);
+    this.count += 1;
+  }
+
+  private remove(connection: ChatConnection): void {
+    const set = this.byUser.get(connection.userId);
+    if (!set || !set.delete(connection)) return;
+    this.count -= 1;
+    if (set.size === 0) this.byUser.delete(connection.userId);
+  }
+
+  private forEach(visit: (connection: ChatConnection) => void): void {
+    for (const set of this.byUser.values()) for (const connection of [ ...set ]) visit(connection);
+  }
+}
+
+/** Answers an upgrade that will not become a socket with a bare HTTP status, then drops the connection. */
+function refuse(socket: Duplex, status: 404 | 503): void {
+  if (socket.destroyed) return;
+  const text = status === 404 ? 'Not Found' : 'Service Unavailable';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: application/json; charset=utf-8\r\n\r\n` +
+    JSON.stringify({ msg: 'fail', data: status === 404 ? MSG.notFound : MSG.unavailable }));
+}
