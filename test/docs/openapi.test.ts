@@ -76,7 +76,7 @@ describe('test/docs/openapi.test.ts', () => {
   afterEach(() => mock.restore());
 
   describe('(a) the document and the router', () => {
-    it('documents exactly the routes of app/router.ts (24 routes, both forms of the optional :page?)', () => {
+    it('documents exactly the routes of app/router.ts (27 routes, both forms of the optional :page?)', () => {
       const routed = new Map<string, RouteLayer>();
       const docsUi: string[] = [];
       for (const layer of routerLayers()) {
@@ -90,7 +90,7 @@ describe('test/docs/openapi.test.ts', () => {
       }
       assert.deepStrictEqual(docsUi.sort(), [ ...DOCS_UI_ROUTES ].sort(), 'the Swagger UI routes are registered');
       const routeCount = routerLayers().filter(l => !DOCS_UI_ROUTES.includes(`GET ${l.path}`)).length;
-      assert.strictEqual(routeCount, 24);
+      assert.strictEqual(routeCount, 27);
 
       const documented = operations().map(op => `${op.method} ${op.template}`);
       assert.deepStrictEqual(documented.filter(d => !routed.has(d)), [], 'documented but not routed');
@@ -182,7 +182,7 @@ describe('test/docs/openapi.test.ts', () => {
 
     it('fixes the shape of every response payload: additionalProperties false and every property required', () => {
       const requestBodies = new Set([ 'Credentials', 'SearchBody', 'ApplyBody', 'HandleBody', 'VisibilityBody',
-        'VisitorIdentifyBody', 'VisitorCredentialsBody', 'UsersetBody', 'UserSetInfoBody', 'UpdateUserinfoBody' ]);
+        'VisitorIdentifyBody', 'VisitorCredentialsBody', 'UsersetBody', 'UserSetInfoBody', 'UpdateUserinfoBody', 'SendMessageBody', 'RevokeMessageBody' ]);
       for (const [ name, schema ] of Object.entries<any>(spec.components.schemas)) {
         if (requestBodies.has(name) || !schema.properties) continue;
         assert.strictEqual(schema.additionalProperties, false, `${name}.additionalProperties`);
@@ -384,6 +384,69 @@ describe('test/docs/openapi.test.ts', () => {
       check(await signedPost(app, '/api/visitorloginChat', newDeviceId(), { username }), 'POST', '/api/visitorloginChat', 422);
     });
 
+    it('the routes of issue #12: sendmessage (idempotency key, refusals, 429), chatGetmessageOffLine, revokeMessage', async () => {
+      const reg = async (prefix: string) => check(await form('/api/regChat').send({ username: uniqueName(prefix), password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+      const a = await reg('docMa');
+      const b = await reg('docMb');
+      const c = await reg('docMc');
+      const send = '/api/chat/socket/sendmessage';
+      const revoke = '/api/chat/revokeMessage';
+      // A and B friends (B needs no approval); C stays a stranger with the default settings (one message).
+      check(await form('/api/chat/updateUserinfo', b.token).send({ fieldname: 'invite_confirm', fieldValue: '0' }), 'POST', '/api/chat/updateUserinfo', 200);
+      check(await form('/api/chat/autoAddFriendAndAgree', a.token).send({ friend_id: b.id }), 'POST', '/api/chat/autoAddFriendAndAgree', 200);
+
+      // As the client sends it: a form, options as encodeURIComponent(JSON.stringify(…)).
+      const content = JSON.stringify({ data: '你好，阿祖', dataType: false, otherData: null });
+      const sent = check(await form(send, a.token).send({ sendto_id: b.id, chatType: 'single', type: 'text', data: content,
+        options: encodeURIComponent(JSON.stringify({ k: 'v' })), client_msg_id: 'doc-key-1' }), 'POST', send, 200).data;
+      assert.deepStrictEqual([ sent.from_id, sent.to_id, sent.data, sent.options, sent.sendUUid ], [ a.id, b.id, content, { k: 'v' }, a.uuid ]);
+      // The same key again (here as the header): the first message, nothing new.
+      const retried = check(await form(send, a.token).set('Idempotency-Key', 'doc-key-1').send({ sendto_id: b.id, chatType: 'single', type: 'text', data: 'other' }), 'POST', send, 200).data;
+      assert.deepStrictEqual(retried, sent);
+      // JSON with an options object.
+      const image = check(await app.httpRequest().post(send).set('token', b.token)
+        .send({ sendto_id: a.id, chatType: 'single', type: 'image', data: '/public/a.png', options: { width: 300 } }), 'POST', send, 200).data;
+      assert.deepStrictEqual(image.options, { width: 300 });
+
+      // Refusals.
+      assert.strictEqual(check(await form(send, a.token).send({ sendto_id: a.id, chatType: 'single', type: 'text', data: 'x' }), 'POST', send, 400).data, MSG.sendToSelf);
+      assert.strictEqual(check(await form(send, a.token).send({ sendto_id: 1, chatType: 'group', type: 'text', data: 'x' }), 'POST', send, 400).data, MSG.groupUnavailable);
+      check(await form(send, a.token).send({ sendto_id: c.id, chatType: 'single', type: 'text', data: 'first' }), 'POST', send, 200);
+      assert.strictEqual(check(await form(send, a.token).send({ sendto_id: c.id, chatType: 'single', type: 'text', data: 'second' }), 'POST', send, 400).data, MSG.strangerOneMessage);
+      check(await form(`/api/chat/setblackgoodfriend/${a.id}`, b.token), 'POST', '/api/chat/setblackgoodfriend/1', 200);
+      assert.strictEqual(check(await form(send, a.token).send({ sendto_id: b.id, chatType: 'single', type: 'text', data: 'x' }), 'POST', send, 400).data, MSG.blockedByRecipient);
+      check(await form(`/api/chat/setblackgoodfriend/${a.id}`, b.token), 'POST', '/api/chat/setblackgoodfriend/1', 200);
+      check(await form(send, a.token).send({ chatType: 'single', type: 'text', data: 'x' }), 'POST', send, 422);
+      check(await form(send, a.token).send({ sendto_id: b.id, chatType: 'single', type: 'sticker', data: 'x' }), 'POST', send, 422);
+      check(await form(send, a.token).send({ sendto_id: b.id, chatType: 'single', type: 'text', data: 'x', options: '[1]' }), 'POST', send, 422);
+      check(await form(send, a.token).set('Idempotency-Key', 'not a key!').send({ sendto_id: b.id, chatType: 'single', type: 'text', data: 'x' }), 'POST', send, 422);
+
+      // The per-sender throttle: 429 with Retry-After.
+      mock(app.config.chat.throttle, 'sendPerUser', { limit: 1, windowSeconds: 10 });
+      // (C has sent nothing yet; A lets a stranger send one message, so only the throttle refuses the second.)
+      check(await form(send, c.token).send({ sendto_id: a.id, chatType: 'single', type: 'text', data: 'one' }), 'POST', send, 200);
+      assert.strictEqual(check(await form(send, c.token).send({ sendto_id: a.id, chatType: 'single', type: 'text', data: 'two' }), 'POST', send, 429).data, MSG.sendTooFrequent);
+      mock.restore();
+
+      assert.strictEqual(check(await form('/api/chat/chatGetmessageOffLine', b.token), 'POST', '/api/chat/chatGetmessageOffLine', 200).data, 'ok');
+
+      // Recall: mine only, within the window; again → the notice again.
+      const notice = check(await form(revoke, a.token).send({ id: sent.id, chatType: 'single', to_id: b.id, to_name: sent.to_name, to_avatar: sent.to_avatar, create_time: sent.create_time }),
+        'POST', revoke, 200).data;
+      assert.deepStrictEqual([ notice.id, notice.type, notice.actionType, notice.to_id ], [ sent.id, 'systemNotice', 'revoke', b.id ]);
+      check(await app.httpRequest().post(revoke).set('token', a.token)
+        .send({ id: sent.id.toUpperCase(), chatType: 'single', to_id: b.id }), 'POST', revoke, 200);
+      assert.strictEqual(check(await form(revoke, b.token).send({ id: sent.id, chatType: 'single', to_id: b.id }), 'POST', revoke, 400).data, MSG.messageMissing);
+      assert.strictEqual(check(await form(revoke, a.token).send({ id: '00000000-0000-4000-8000-000000000000', chatType: 'single', to_id: b.id }), 'POST', revoke, 400).data, MSG.messageMissing);
+      assert.strictEqual(check(await form(revoke, a.token).send({ id: sent.id, chatType: 'group', to_id: 1 }), 'POST', revoke, 400).data, MSG.groupUnavailable);
+      mock(app.config.chat.message, 'revokeWindowSeconds', 0);
+      await new Promise(resolve => setTimeout(resolve, 5));
+      assert.strictEqual(check(await form(revoke, b.token).send({ id: image.id, chatType: 'single', to_id: a.id }), 'POST', revoke, 400).data, MSG.revokeTooLate);
+      mock.restore();
+      check(await form(revoke, a.token).send({ id: 'abc', chatType: 'single', to_id: b.id }), 'POST', revoke, 422);
+      check(await form(revoke, a.token).send({ id: sent.id, chatType: 'single' }), 'POST', revoke, 422);
+    });
+
     it('a visitor token: 403 on exactly the token routes that document it, accepted on the whitelist', async () => {
       const visitor = await registerVisitor(app);
       const concrete = (template: string) => template.replace('{uuid}', visitor.uuid).replace(/\{\w+\}/g, '1');
@@ -403,8 +466,8 @@ describe('test/docs/openapi.test.ts', () => {
           whitelist.push(op.operation.operationId);
         }
       }
-      assert.deepStrictEqual(whitelist.sort(), [ 'applyFriend', 'autoAddFriendAndAgree', 'deleteGoodFriend', 'getUserSetInfo', 'isMyGoodFriend',
-        'logout', 'updateUserInfo', 'userSet' ]);
+      assert.deepStrictEqual(whitelist.sort(), [ 'applyFriend', 'autoAddFriendAndAgree', 'chatGetMessageOffLine', 'deleteGoodFriend', 'getUserSetInfo',
+        'isMyGoodFriend', 'logout', 'revokeMessage', 'sendMessage', 'updateUserInfo', 'userSet' ]);
     });
 
     it('the visitor limits: 429 with the original\'s text and Retry-After', async () => {

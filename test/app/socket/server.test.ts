@@ -132,6 +132,23 @@ describe('test/app/socket/server.test.ts', () => {
     });
   });
 
+  describe('churn', () => {
+    it('hundreds of connect/disconnect cycles leave no socket, subscription or listener behind', async () => {
+      const me = await registerUser(app);
+      const baseline = app.chatSockets.size;
+      const target = port;
+      for (let round = 0; round < 20; round++) {
+        const batch = await Promise.all(Array.from({ length: 10 }, () => connect(target, me.token)));
+        for (const client of batch) client.ws.terminate();
+        await Promise.all(batch.map(client => client.closed));
+      }
+      await eventuallyTrue(() => app.chatSockets.size === baseline);
+      const counts: Map<number, number> | undefined = (app.chatBus as any).counts;
+      if (counts) await eventuallyTrue(() => !counts.has(me.id));
+      assert.ok(server.listenerCount('upgrade') === 1);
+    });
+  });
+
   describe('delivery', () => {
     it('online: the recipient\'s socket gets the message object the sender got as its answer', async () => {
       const [ a, b ] = await pair();
@@ -345,6 +362,14 @@ describe('test/app/socket/server.test.ts', () => {
     });
   });
 });
+
+async function eventuallyTrue(check: () => boolean, ms = 5000) {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition never became true');
+    await new Promise(resolve => setTimeout(resolve, 20));
+  }
+}
 
 async function waitForCursor(userId: number, seq: number) {
   const deadline = Date.now() + 5000;
