@@ -140,6 +140,16 @@ CONF
   reply=$(http POST "http://127.0.0.1:$NGINX_PORT/api/regChat" "username=$name&password=123456" "6.6.6.6")
   [ "$(json_field "$reply" data.register_ip)" = "127.0.0.1" ] || fail "through nginx the client IP must be nginx's \$remote_addr, not a forged header: $reply"
   pass "through nginx: a forged X-Forwarded-For is ignored (register_ip = nginx's \$remote_addr)"
+  token=$(json_field "$reply" data.token)
+  out=$(node -e '
+    const WebSocket = require("ws");
+    const ws = new WebSocket(process.argv[1]);
+    const timer = setTimeout(() => { console.log("no welcome frame"); process.exit(1); }, 5000);
+    ws.on("message", data => { const frame = JSON.parse(data); if (frame.type === "system") { clearTimeout(timer); console.log("welcome"); ws.terminate(); process.exit(0); } });
+    ws.on("error", err => { console.log(err.message); process.exit(1); });
+  ' "ws://127.0.0.1:$NGINX_PORT/ws?token=$token" 2>&1) || fail "GET /ws through nginx: $out"
+  grep -q "token=" "$WORK/nginx/logs/access.log" && fail "the socket URL (with its token) reached nginx's access log"
+  pass "through nginx: /ws upgrades (welcome frame), and its URL is not in the access log"
   nginx -c "$nginx_conf" -p "$WORK/nginx" -s stop 2>/dev/null
   nginx_conf=""
 else

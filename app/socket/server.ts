@@ -1,6 +1,7 @@
 import { Application } from 'egg';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { hostname } from 'node:os';
 import { Sequelize } from 'sequelize';
 import WebSocket, { WebSocketServer } from 'ws';
 import { AuthenticatedUser } from '../extend/context';
@@ -31,6 +32,7 @@ export class ChatSocketServer {
   private heartbeat?: NodeJS.Timeout;
   private stopping = false;
   private count = 0;
+  private readonly presenceValue = `${hostname()}:${process.pid}`;
 
   constructor(private readonly app: Application, private readonly bus: Bus, private readonly limits: SocketLimits) {
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
@@ -108,10 +110,12 @@ export class ChatSocketServer {
     ws.on('error', () => undefined);
     ws.on('close', () => {
       this.remove(connection);
+      if (!this.byUser.has(me.id)) this.markOffline(me.id);
       void this.bus.unsubscribe(me.id).catch(() => undefined);
     });
     ws.on('message', (data, isBinary) => this.onFrame(connection, data as Buffer, isBinary));
     connection.send(systemFrame(FRAME_TEXT.welcome));
+    this.markOnline(me.id);
     if (this.app.config.chat.singleSession) {
       // One live socket per account: the older ones, here and on every other worker, are logged out.
       this.closeOlder(me.id, connection.openedAt, connection.id);
@@ -174,8 +178,28 @@ export class ChatSocketServer {
     }
   }
 
+  /**
+   * Presence, as the original's `online_<id>` strings (production profile): which instance and worker
+   * holds the user's socket, expiring after two heartbeats unless refreshed. Delivery does not depend on
+   * it (the per-user channel does); it is for operators and future features.
+   */
+  private markOnline(userId: number): void {
+    const redis = (this.app as any).redis;
+    if (!redis || this.app.config.chat.sessionStore !== 'redis') return;
+    const ttl = Math.ceil(this.limits.heartbeatMs * 2.5 / 1000);
+    redis.set(`online_${userId}`, this.presenceValue, 'EX', ttl).catch(() => undefined);
+  }
+
+  private markOffline(userId: number): void {
+    const redis = (this.app as any).redis;
+    if (!redis || this.app.config.chat.sessionStore !== 'redis') return;
+    // Only if it is still ours: the user may have reconnected to another worker meanwhile.
+    redis.eval(DEL_IF_EQUALS, 1, `online_${userId}`, this.presenceValue).catch(() => undefined);
+  }
+
   /** Every heartbeat: reap the dead, ping the living (the original's `{type:'ping'}` too), re-check sessions. */
   private beat(): void {
+    for (const userId of this.byUser.keys()) this.markOnline(userId);
     this.forEach(connection => {
       if (!connection.alive) {
         connection.ws.terminate();
@@ -219,6 +243,8 @@ export class ChatSocketServer {
     for (const set of this.byUser.values()) for (const connection of [ ...set ]) visit(connection);
   }
 }
+
+const DEL_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /** Answers an upgrade that will not become a socket with a bare HTTP status, then drops the connection. */
 function refuse(socket: Duplex, status: 404 | 503): void {

@@ -130,7 +130,7 @@ function send(method: string, path: string, token: string | undefined, body?: { 
 
 async function snapshot(): Promise<string> {
   const hash = createHash('sha1');
-  for (const [ table, order ] of [[ 'user', 'id' ], [ 'user_info', 'id' ], [ 'goodfriend', 'id' ], [ 'goodfriendapply', 'id' ], [ 'kv_store', '`key`' ]]) {
+  for (const [ table, order ] of [[ 'user', 'id' ], [ 'user_info', 'id' ], [ 'goodfriend', 'id' ], [ 'goodfriendapply', 'id' ], [ 'message', 'id' ], [ 'chat_inbox', 'id' ], [ 'kv_store', '`key`' ]]) {
     // Throttle counters count refused attempts on purpose (a failed login is a refused request).
     const where = table === 'kv_store' ? ' WHERE `key` NOT LIKE \'throttle:%\'' : '';
     const rows = await app.model.query(`SELECT * FROM \`${table}\`${where} ORDER BY ${order}`, { type: 'SELECT' } as any);
@@ -227,6 +227,19 @@ const ROUTES: Route[] = [
   {
     method: 'POST', path: '/api/chat/autoAddFriendAndAgree', expected: [ 200, 400, 422 ],
     fields: [{ name: 'friend_id', valid: someId }, { name: 'nickname', valid: () => fc.string({ maxLength: 50 }) }],
+  },
+  {
+    method: 'POST', path: '/api/chat/socket/sendmessage', expected: [ 200, 400, 422 ],
+    fields: [
+      { name: 'sendto_id', valid: someId }, { name: 'chatType', valid: () => fc.constantFrom('single', 'group') },
+      { name: 'type', valid: () => fc.constantFrom('text', 'image', 'audio', 'video', 'iconMenus') }, { name: 'data', valid: () => fc.string({ minLength: 1, maxLength: 50 }) },
+      { name: 'options', valid: () => fc.constantFrom('', '{}', encodeURIComponent('{"a":1}')) }, { name: 'client_msg_id', valid: () => fc.stringMatching(/^[a-z0-9_-]{1,64}$/) },
+    ],
+  },
+  { method: 'POST', path: '/api/chat/chatGetmessageOffLine', expected: [ 200 ] },
+  {
+    method: 'POST', path: '/api/chat/revokeMessage', expected: [ 200, 400, 422 ],
+    fields: [{ name: 'id', valid: () => fc.uuid() }, { name: 'chatType', valid: () => fc.constantFrom('single', 'group') }, { name: 'to_id', valid: someId }],
   },
   { method: 'GET', path: '/docs', expected: [ 200 ], docs: true, query: true },
   { method: 'GET', path: '/docs/:file', expected: [ 200, 404 ], docs: true, param: () => fc.constantFrom('openapi.yaml', 'swagger-ui.css', 'package.json', 'index.html') },

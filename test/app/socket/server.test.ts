@@ -69,6 +69,22 @@ describe('test/app/socket/server.test.ts', () => {
       assert.strictEqual(typeof client.frames[0].timestamp, 'number');
     });
 
+    it('production profile: presence as the original\'s online_<id>, expiring, removed on close', async function() {
+      const redis = (app as any).redis;
+      if (!redis) this.skip();
+      const me = await registerUser(app);
+      const client = await open(me.token);
+      const deadline = Date.now() + 3000;
+      while (!await redis.get(`online_${me.id}`) && Date.now() < deadline) await new Promise(resolve => setTimeout(resolve, 20));
+      assert.match(String(await redis.get(`online_${me.id}`)), /:\d+$/);
+      assert.ok(await redis.ttl(`online_${me.id}`) > 0, 'it expires');
+      client.ws.terminate();
+      await client.closed;
+      const gone = Date.now() + 3000;
+      while (await redis.get(`online_${me.id}`) && Date.now() < gone) await new Promise(resolve => setTimeout(resolve, 20));
+      assert.strictEqual(await redis.get(`online_${me.id}`), null);
+    });
+
     it('a visitor token opens it too', async () => {
       const visitor = await registerVisitor(app);
       await open(visitor.token);
