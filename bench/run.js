@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * npm run bench [-- --quick] [-- --no-growth] [-- --no-docs]
+ * npm run bench [-- --quick] [-- --no-growth] [-- --no-messaging] [-- --no-docs] [-- --only=messaging]
  *
  * Builds the server, starts it as production does (egg-scripts, one worker per core) on the profile the
  * environment names (DATABASE_URL/REDIS_URL: MariaDB + Redis; neither: embedded SQLite), starts a bare Egg
  * app beside it (the framework's ceiling), seeds 100,000 users and the friend graph with bulk inserts,
  * drives every scenario with autocannon, prints the table and writes bench/results/<profile>-<mode>.json
  * and a section of docs/BENCHMARKS.md. The full run also measures cost growth (goodfriendlist at 100 …
- * 5,000 friends, searchUser at 10k, 100k and 1M users) and draws it in docs/*.png.
+ * 5,000 friends, searchUser at 10k, 100k and 1M users) and draws it in docs/*.png. Last come the messaging
+ * rows (bench/lib/messaging.js) on a freshly started server: 2,000 WebSockets, memory per idle socket, a
+ * fixed send rate with end-to-end latency and every message counted; `--only=messaging` runs just those.
  * Everything it starts is stopped, and its database dropped, in a finally.
  */
 const crypto = require('node:crypto');
@@ -23,15 +25,21 @@ const db = require('./lib/db');
 const { Seeder, PASSWORD, ACTORS, FRIEND_COUNTS, WRITERS, HANDLERS, username } = require('./lib/seed');
 const { loginAll, firstRequests, mainScenarios, searchScenarios, settle, get } = require('./lib/scenarios');
 const { measure, autocannonVersion } = require('./lib/load');
-const { printTable, updateDocs, ratio } = require('./lib/report');
+const { printTable, printGrid, updateDocs, ratio } = require('./lib/report');
 const { renderPngs } = require('./lib/plot');
+const messaging = require('./lib/messaging');
 
 const argv = new Set(process.argv.slice(2));
 // --only=friends-200,search-exact: run just these rows of the table (while working on one route).
 const ONLY = (process.argv.slice(2).find(a => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean);
 const QUICK = argv.has('--quick');
-const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth'));
-const WRITE_DOCS = !argv.has('--no-docs') && !ONLY.length;
+// --only=messaging: just the messaging rows (no bare app, no growth), with a results file and docs
+// section of their own. A normal run ends with them unless --no-messaging.
+const MESSAGING_ONLY = ONLY.length > 0 && ONLY.every(id => id === 'messaging');
+const MAIN_ROWS = !MESSAGING_ONLY;
+const MESSAGING = ONLY.length ? ONLY.includes('messaging') : !argv.has('--no-messaging');
+const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth') && MAIN_ROWS);
+const WRITE_DOCS = !argv.has('--no-docs') && (!ONLY.length || MESSAGING_ONLY);
 // --keep: leave the servers running and the data in place afterwards (for poking at them by hand);
 // stop them with `npx egg-scripts stop --title=eggchat-bench` and `--title=eggchat-bench-bare`.
 const KEEP = argv.has('--keep');
@@ -40,7 +48,7 @@ const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
 // BENCH_LABEL=heapcap: a variant run, kept apart (bench/results/<profile>-<mode>-<label>.json, its own docs section).
 // A run of only some rows (--only) never replaces a whole run's JSON or docs section: it is labelled
 // "partial" unless it has a label of its own, and leaves docs/ alone.
-const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (ONLY.length ? 'partial' : '');
+const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (MESSAGING_ONLY ? 'messaging' : ONLY.length ? 'partial' : '');
 const WORKERS = Number(process.env.BENCH_WORKERS || os.cpus().length);
 
 const PLAN = QUICK
@@ -118,6 +126,12 @@ function linearFit(points) {
 }
 
 function evaluateTargets(report) {
+  const targets = report.rows.length || !report.messaging ? mainTargets(report) : [];
+  if (report.messaging) targets.push(...messaging.messagingTargets(report.messaging));
+  return targets;
+}
+
+function mainTargets(report) {
   const byId = Object.fromEntries(report.rows.map(row => [ row.id, row ]));
   const targets = [];
   const f200 = byId['friends-200'];
@@ -168,124 +182,55 @@ async function main() {
   const profile = profileFromEnv();
   const mode = QUICK ? 'quick' : 'full';
   const loadBefore = loadavg();
-  log(`profile: ${profile.label}; mode: ${mode}${GROWTH ? ' + growth' : ''}; load average ${loadBefore}`);
+  log(`profile: ${profile.label}; mode: ${mode}${GROWTH ? ' + growth' : ''}${MAIN_ROWS ? '' : ' (messaging only)'}${MAIN_ROWS && MESSAGING ? ' + messaging' : ''}; load average ${loadBefore}`);
   fs.mkdirSync(DATA_DIR, { recursive: true });
 
   await buildServer();
-  const { hashPassword } = requireBuilt('app/lib/password.js');
+  const { hashPassword, passwordFingerprint } = requireBuilt('app/lib/password.js');
   const { runPendingMigrations } = requireBuilt('app/lib/migrator.js');
 
-  const app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: serverEnv(profile, BASE_PORT) });
+  // Reassigned by the messaging rows (a fresh server, same title): the finally stops whichever runs.
+  let app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: serverEnv(profile, BASE_PORT) });
   const bareEnv = { ...serverEnv(profile, BASE_PORT + 1) };
   const bare = new EggServer({ name: 'bare-egg', title: 'eggchat-bench-bare', baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
 
   const report = { meta: {}, rows: [] };
   let sequelize;
+  let databaseVersion;
+  let redisVersion;
   try {
     await db.createDatabase(profile);
-    const redisVersion = await flushRedis(profile);
+    redisVersion = await flushRedis(profile);
     sequelize = db.connect(profile);
     await db.tuneSqliteForLoad(sequelize);
     await runPendingMigrations(sequelize);
-    const databaseVersion = await db.serverVersion(sequelize);
+    databaseVersion = await db.serverVersion(sequelize);
     log(`database ${databaseVersion}${redisVersion ? `, Redis ${redisVersion}` : ''}: migrated`);
 
     const seeder = new Seeder(sequelize, { passwordHash: await hashPassword(PASSWORD) });
     log(`seeding ${GROWTH ? GROWTH_USERS[0].toLocaleString('en-US') : PLAN.users.toLocaleString('en-US')} users`);
     await seeder.addUsers(GROWTH ? GROWTH_USERS[0] : PLAN.users);
-
-    await Promise.all([ app.start(), bare.start() ]);
     const localDb = profile.mysql && [ '127.0.0.1', 'localhost', '::1' ].includes(profile.mysql.host);
     const localRedis = profile.redis && [ '127.0.0.1', 'localhost', '::1' ].includes(profile.redis.host);
-    const meter = new CpuMeter({
-      workers: () => app.workerPids(),
-      db: () => (localDb ? processesNamed([ 'mariadbd', 'mysqld' ]) : []),
-      redis: () => (localRedis ? processesNamed([ 'redis-server' ]) : []),
-    });
-    const bareMeter = new CpuMeter({ workers: () => bare.workerPids() });
-    const world = { tokens: {}, users: seeder.users, friendIds: {}, handlerApplications: [] };
-    const growth = GROWTH ? { friends: [], search: [], explain: {} } : null;
 
-    const searchGrowth = async users => {
-      if (!growth) return;
-      await db.analyze(sequelize);
-      growth.explain[users] = await db.explainSearch(sequelize, username(Math.floor(users / 2)));
-      world.users = users;
-      for (const s of searchScenarios(world, CONNECTIONS)) {
-        const result = await measure({ url: app.url, connections: s.connections, duration: PLAN.growthDuration, requests: s.requests }, 1, meter);
-        await settle(app.url);
-        growth.search.push({ users, kind: s.kind, ...result });
-        log(`search growth ${users} users ${s.kind} c=${s.connections}: p50 ${result.p50} ms p99 ${result.p99} ms ${result.rps} req/s errors ${result.errors}`);
-      }
-    };
+    if (MAIN_ROWS) await mainRows({ app, bare, seeder, sequelize, report, localDb, localRedis });
 
-    if (growth) {
-      Object.assign(world.tokens, await loginAll(app.url, [ ACTORS.searcher ]));
-      await searchGrowth(GROWTH_USERS[0]);
-      log(`seeding up to ${PLAN.users.toLocaleString('en-US')} users`);
-      await seeder.addUsers(PLAN.users);
-    }
-    log('seeding friends and applications');
-    await seeder.friends();
-    await seeder.applications(PLAN.perHandler);
-    await db.analyze(sequelize);
-    world.users = seeder.users;
-    world.friendIds = seeder.friendIds;
-    world.handlerApplications = seeder.handlerApplications;
-    report.explain = {
-      ...await db.explainSearch(sequelize, username(54321)),
-      friendList: await db.explainFriendList(sequelize, ACTORS.f2000),
-    };
-
-    const actorIds = [ ...Object.values(ACTORS), ...WRITERS, ...HANDLERS ].filter(id => !world.tokens[id]);
-    log(`logging in ${actorIds.length} actors through the API`);
-    Object.assign(world.tokens, await loginAll(app.url, actorIds));
-
-    report.cold = await firstRequests(app.url, '/api/chat/goodfriendlist/1', world.tokens[ACTORS.f2000], 4);
-    log(`first goodfriendlist(2,000) requests: ${report.cold.map(v => v.toFixed(1)).join(', ')} ms`);
-
-    const bareRequests = [ get('/', undefined) ];
-    const bareCache = {};
-    const bareFor = async connections => {
-      if (PLAN.barePerRow || !bareCache[connections]) {
-        bareCache[connections] = await measure({ url: bare.url, connections, duration: PLAN.bare, requests: bareRequests }, 0.5, bareMeter);
-      }
-      return bareCache[connections];
-    };
-
-    for (const scenario of mainScenarios(world, { connections: CONNECTIONS }).filter(s => !ONLY.length || ONLY.includes(s.id))) {
-      const bareResult = await bareFor(scenario.connections);
-      const result = await measure({ url: app.url, connections: scenario.connections, duration: PLAN.duration, requests: scenario.requests }, PLAN.warmup, meter);
-      await settle(app.url);
-      const row = {
-        id: scenario.id, label: scenario.label, ...result,
-        bare: { rps: bareResult.rps, p50: bareResult.p50, p99: bareResult.p99, errors: bareResult.errors, timeouts: bareResult.timeouts, cpuMsPerRequest: bareResult.cpuMsPerRequest },
-      };
-      report.rows.push(row);
-      log(`${scenario.label} c=${scenario.connections}: ${row.rps} req/s (bare ${row.bare.rps}), p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${row.warmupErrors ? ` (+${row.warmupErrors} in warm-up)` : ''}, ${JSON.stringify(row.statusCodes)}, cpu ms/req ${JSON.stringify(row.cpuMsPerRequest)}`);
-    }
-    report.writeMix = world.writeMix;
-
-    if (growth) {
-      for (const { id, friends } of GROWTH_FRIENDS) {
-        const result = await measure({ url: app.url, connections: 1, duration: PLAN.growthDuration, requests: [ get('/api/chat/goodfriendlist/1?limit=5000', world.tokens[id]) ] }, 1, meter);
-        growth.friends.push({ friends, ...result });
-        log(`goodfriendlist growth ${friends} friends: p50 ${result.p50} ms p99 ${result.p99} ms`);
-      }
-      growth.friendsFit = linearFit(growth.friends.map(p => [ p.friends, p.p50 ]));
-      await searchGrowth(PLAN.users);
-      const top = GROWTH_USERS[GROWTH_USERS.length - 1];
-      log(`seeding up to ${top.toLocaleString('en-US')} users (no user_info rows beyond ${PLAN.users.toLocaleString('en-US')})`);
-      await seeder.addUsers(top, { withInfo: false });
-      await searchGrowth(top);
-      report.growth = growth;
+    if (MESSAGING) {
+      const plan = messaging.messagingPlan(QUICK);
+      const { ids, pairs } = messaging.messagingUsers(plan.sockets);
+      log(`messaging: users ${ids[0]}..${ids[ids.length - 1]}, ${pairs.length} friend pairs, ${plan.rate} messages/s target; a fresh server`);
+      await seeder.addUsers(Math.max(seeder.users, ids[ids.length - 1]));
+      await messaging.seedPairs(seeder, pairs);
+      await app.stop();
+      const env = messaging.messagingServerEnv(serverEnv(profile, BASE_PORT));
+      const tokens = await messaging.mintSessions({ sequelize, profile, ids, secret: env.JWT_SECRET, passwordHash: seeder.passwordHash, passwordFingerprint, env });
+      app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env });
+      await app.start();
+      report.messaging = await messaging.runMessaging({
+        app, sequelize, tokens, ids, pairs, plan, localDb, localRedis, logDir: path.join(BUILD_DIR, 'logs'),
+      });
     }
 
-    // Memory right after the last run, and again once the workers have been idle a few seconds.
-    report.memory = app.workerMemory();
-    await new Promise(resolve => setTimeout(resolve, 5000));
-    report.memorySettled = app.workerMemory();
-    report.serverErrors = app.errorLog(path.join(BUILD_DIR, 'logs')).length;
     report.meta = {
       date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       mode: (QUICK ? 'quick' : 'full') + (LABEL ? `-${LABEL}` : ''),
@@ -305,6 +250,7 @@ async function main() {
       bareSeconds: PLAN.bare,
       barePerRow: PLAN.barePerRow,
       autocannon: autocannonVersion,
+      ws: require(require.resolve('ws/package.json', { paths: [ ROOT ] })).version,
       serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS || null,
       serverEnv: process.env.BENCH_SERVER_ENV || null,
       startEnv: Object.entries(startScriptDefaults()).map(([ name, value ]) => `${name}=${process.env[name] || value}`).join(' ') || null,
@@ -312,7 +258,7 @@ async function main() {
     };
   } finally {
     if (KEEP) {
-      log(`--keep: ${app.url} and ${bare.url} still run; stop them with npx egg-scripts stop --title=${app.title} (and --title=${bare.title})`);
+      log(`--keep: ${app.url}${MAIN_ROWS ? ` and ${bare.url}` : ''} still run; stop them with npx egg-scripts stop --title=${app.title}${MAIN_ROWS ? ` (and --title=${bare.title})` : ''}`);
     } else {
       log('stopping the servers and dropping the bench database');
       await Promise.all([ app.stop(), bare.stop() ]);
@@ -329,6 +275,102 @@ async function main() {
   report.targets = evaluateTargets(report);
   await publish(report, profile);
   log(`done in ${report.meta.elapsedSeconds} s`);
+}
+
+/** The table's rows, the growth curves and the memory after them, on `app` and the bare app beside it. */
+async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRedis }) {
+  await Promise.all([ app.start(), bare.start() ]);
+  const meter = new CpuMeter({
+    workers: () => app.workerPids(),
+    db: () => (localDb ? processesNamed([ 'mariadbd', 'mysqld' ]) : []),
+    redis: () => (localRedis ? processesNamed([ 'redis-server' ]) : []),
+  });
+  const bareMeter = new CpuMeter({ workers: () => bare.workerPids() });
+  const world = { tokens: {}, users: seeder.users, friendIds: {}, handlerApplications: [] };
+  const growth = GROWTH ? { friends: [], search: [], explain: {} } : null;
+
+  const searchGrowth = async users => {
+    if (!growth) return;
+    await db.analyze(sequelize);
+    growth.explain[users] = await db.explainSearch(sequelize, username(Math.floor(users / 2)));
+    world.users = users;
+    for (const s of searchScenarios(world, CONNECTIONS)) {
+      const result = await measure({ url: app.url, connections: s.connections, duration: PLAN.growthDuration, requests: s.requests }, 1, meter);
+      await settle(app.url);
+      growth.search.push({ users, kind: s.kind, ...result });
+      log(`search growth ${users} users ${s.kind} c=${s.connections}: p50 ${result.p50} ms p99 ${result.p99} ms ${result.rps} req/s errors ${result.errors}`);
+    }
+  };
+
+  if (growth) {
+    Object.assign(world.tokens, await loginAll(app.url, [ ACTORS.searcher ]));
+    await searchGrowth(GROWTH_USERS[0]);
+    log(`seeding up to ${PLAN.users.toLocaleString('en-US')} users`);
+    await seeder.addUsers(PLAN.users);
+  }
+  log('seeding friends and applications');
+  await seeder.friends();
+  await seeder.applications(PLAN.perHandler);
+  await db.analyze(sequelize);
+  world.users = seeder.users;
+  world.friendIds = seeder.friendIds;
+  world.handlerApplications = seeder.handlerApplications;
+  report.explain = {
+    ...await db.explainSearch(sequelize, username(54321)),
+    friendList: await db.explainFriendList(sequelize, ACTORS.f2000),
+  };
+
+  const actorIds = [ ...Object.values(ACTORS), ...WRITERS, ...HANDLERS ].filter(id => !world.tokens[id]);
+  log(`logging in ${actorIds.length} actors through the API`);
+  Object.assign(world.tokens, await loginAll(app.url, actorIds));
+
+  report.cold = await firstRequests(app.url, '/api/chat/goodfriendlist/1', world.tokens[ACTORS.f2000], 4);
+  log(`first goodfriendlist(2,000) requests: ${report.cold.map(v => v.toFixed(1)).join(', ')} ms`);
+
+  const bareRequests = [ get('/', undefined) ];
+  const bareCache = {};
+  const bareFor = async connections => {
+    if (PLAN.barePerRow || !bareCache[connections]) {
+      bareCache[connections] = await measure({ url: bare.url, connections, duration: PLAN.bare, requests: bareRequests }, 0.5, bareMeter);
+    }
+    return bareCache[connections];
+  };
+
+  for (const scenario of mainScenarios(world, { connections: CONNECTIONS }).filter(s => !ONLY.length || ONLY.includes(s.id))) {
+    const bareResult = await bareFor(scenario.connections);
+    const result = await measure({ url: app.url, connections: scenario.connections, duration: PLAN.duration, requests: scenario.requests }, PLAN.warmup, meter);
+    await settle(app.url);
+    const row = {
+      id: scenario.id, label: scenario.label, ...result,
+      bare: { rps: bareResult.rps, p50: bareResult.p50, p99: bareResult.p99, errors: bareResult.errors, timeouts: bareResult.timeouts, cpuMsPerRequest: bareResult.cpuMsPerRequest },
+    };
+    report.rows.push(row);
+    log(`${scenario.label} c=${scenario.connections}: ${row.rps} req/s (bare ${row.bare.rps}), p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${row.warmupErrors ? ` (+${row.warmupErrors} in warm-up)` : ''}, ${JSON.stringify(row.statusCodes)}, cpu ms/req ${JSON.stringify(row.cpuMsPerRequest)}`);
+  }
+  report.writeMix = world.writeMix;
+
+  if (growth) {
+    for (const { id, friends } of GROWTH_FRIENDS) {
+      const result = await measure({ url: app.url, connections: 1, duration: PLAN.growthDuration, requests: [ get('/api/chat/goodfriendlist/1?limit=5000', world.tokens[id]) ] }, 1, meter);
+      growth.friends.push({ friends, ...result });
+      log(`goodfriendlist growth ${friends} friends: p50 ${result.p50} ms p99 ${result.p99} ms`);
+    }
+    growth.friendsFit = linearFit(growth.friends.map(p => [ p.friends, p.p50 ]));
+    await searchGrowth(PLAN.users);
+    const top = GROWTH_USERS[GROWTH_USERS.length - 1];
+    log(`seeding up to ${top.toLocaleString('en-US')} users (no user_info rows beyond ${PLAN.users.toLocaleString('en-US')})`);
+    await seeder.addUsers(top, { withInfo: false });
+    await searchGrowth(top);
+    report.growth = growth;
+  }
+
+  // Memory right after the last run, and again once the workers have been idle a few seconds.
+  report.memory = app.workerMemory();
+  await new Promise(resolve => setTimeout(resolve, 5000));
+  report.memorySettled = app.workerMemory();
+  report.serverErrors = app.errorLog(path.join(BUILD_DIR, 'logs')).length;
+  // The messaging rows come next, on a fresh server: the bare app would only take memory and CPU.
+  if (MESSAGING) await bare.stop();
 }
 
 /** Plots (full run), the table on the terminal, bench/results/<profile>-<mode>.json, docs/BENCHMARKS.md. */
@@ -372,7 +414,8 @@ async function publish(report, profile) {
     ]);
   }
 
-  printTable(report.rows);
+  if (report.rows.length) printTable(report.rows);
+  if (report.messaging) printGrid(messaging.MESSAGING_HEADER, messaging.messagingRows(report.messaging));
   for (const t of report.targets) console.log(`${t.met === null ? '  ·' : t.met ? ' ok' : 'MISS'}  ${t.target}: ${t.measured}`);
 
   const resultsDir = path.join(ROOT, 'bench', 'results');

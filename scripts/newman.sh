@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run test:postman — runs docs/postman/eggchat.postman_collection.json with newman against a freshly
-# started, production-like server (compiled with tsc, started with egg-scripts, EGG_SERVER_ENV=prod).
+# started, production-like server (compiled with tsc, started with egg-scripts, EGG_SERVER_ENV=prod), then
+# scripts/socket-check.js against the same server: the WebSocket GET /ws, which newman cannot open.
 #
 # Profile: the environment decides, as for the server itself.
 #   no DATABASE_URL → embedded profile on a new, empty SQLite file in a temp dir (migrations at start-up)
@@ -88,4 +89,13 @@ if [ "$status" -ne 0 ]; then
   echo "test:postman: FAILED (newman exit $status)" >&2
   exit "$status"
 fi
-echo "test:postman: all requests passed"
+
+echo "== socket check (scripts/socket-check.js)"
+BASE_URL="http://127.0.0.1:$PORT" node "$ROOT/scripts/socket-check.js"
+status=$?
+if [ "$status" -ne 0 ]; then
+  show_logs
+  echo "test:postman: FAILED (socket check exit $status)" >&2
+  exit "$status"
+fi
+echo "test:postman: all requests and socket checks passed"

@@ -12,6 +12,9 @@ import { HttpError } from '../lib/errors';
 import { toHttpError } from '../lib/errors/toHttpError';
 import { MSG } from '../lib/messages';
 
+/** Deletes a presence key only while it still names this worker (Lua: one atomic step). */
+const DEL_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
 export interface SocketLimits {
   /** Largest frame a client may send, in bytes (ws closes the socket with 1009 above it). */
   maxPayloadBytes: number;
@@ -243,8 +246,6 @@ export class ChatSocketServer {
     for (const set of this.byUser.values()) for (const connection of [ ...set ]) visit(connection);
   }
 }
-
-const DEL_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
 /** Answers an upgrade that will not become a socket with a bare HTTP status, then drops the connection. */
 function refuse(socket: Duplex, status: 404 | 503): void {

@@ -2,6 +2,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { ROOT } = require('./profile');
+const { messagingMarkdown } = require('./messaging');
 
 const fmt = (value, digits = 1) => (value === null || value === undefined ? '—' : Number(value).toFixed(digits));
 const ratio = row => (row.bare && row.bare.rps ? row.rps / row.bare.rps : null);
@@ -19,10 +20,15 @@ function rowCells(row) {
 
 /** The table on the terminal. */
 function printTable(rows) {
-  const cells = [ HEADER, ...rows.map(rowCells) ];
-  const widths = HEADER.map((_, i) => Math.max(...cells.map(line => [ ...line[i] ].length)));
+  printGrid(HEADER, rows.map(rowCells));
+}
+
+/** Any table on the terminal: the first column left-aligned, the others right-aligned. */
+function printGrid(header, rows) {
+  const cells = [ header, ...rows.map(row => row.map(cell => String(cell).replace(/\*\*/g, ''))) ];
+  const widths = header.map((_, i) => Math.max(...cells.map(line => [ ...line[i] ].length)));
   const line = values => values.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
-  console.log('\n' + line(HEADER));
+  console.log('\n' + line(header));
   console.log(widths.map(w => '-'.repeat(w)).join('  '));
   for (const row of cells.slice(1)) console.log(line(row));
   console.log('');
@@ -68,6 +74,7 @@ function markdownSection(report) {
   lines.push('');
   lines.push(`- machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGb} GB RAM, ${meta.machine.os}; Node.js ${meta.machine.node}`);
   lines.push(`- database: ${meta.database}${meta.redis ? `; Redis ${meta.redis}` : ''}`);
+  if (!report.rows.length && report.messaging) return messagingOnlySection(report, lines);
   lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}; bare Egg app: ${meta.workers} workers; autocannon ${meta.autocannon} in the same process as the seeding, on the same machine`);
   lines.push(`- data: ${meta.users.toLocaleString('en-US')} users; load average before the run: ${meta.loadBefore} (after it, with the bench's own load: ${meta.loadAfter}); whole run: ${meta.elapsedSeconds} s`);
   lines.push(`- each row: ${meta.warmupSeconds} s warm-up, then ${meta.durationSeconds} s measured; the bare ceiling ${meta.barePerRow ? `measured right before each row with the same connections (${meta.bareSeconds} s)` : `measured once per connection count at the start (${meta.bareSeconds} s)`}`);
@@ -91,6 +98,12 @@ function markdownSection(report) {
     lines.push(`Query plans: search exact \`${report.explain.exact}\`; prefix \`${report.explain.prefix}\`; goodfriendlist \`${report.explain.friendList}\`.`);
     lines.push('');
   }
+  if (report.messaging) {
+    lines.push('#### Messaging');
+    lines.push('');
+    lines.push(messagingMarkdown(report.messaging, markdownTable));
+    lines.push('');
+  }
   lines.push(targetLines(report.targets));
   if (report.growth) {
     lines.push('');
@@ -102,6 +115,18 @@ function markdownSection(report) {
       for (const plot of report.plots) lines.push(`![${plot.title}](${plot.file})`);
     }
   }
+  return lines.join('\n');
+}
+
+/** The section of a run of the messaging rows alone (`--only=messaging`). */
+function messagingOnlySection(report, lines) {
+  const { meta } = report;
+  lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers, SEND_LIMIT_10S raised${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}; load generator: \`ws\` ${meta.ws} and node:http in the bench's one process, on the same machine`);
+  lines.push(`- data: ${meta.users.toLocaleString('en-US')} users; load average before the run: ${meta.loadBefore} (after it, with the bench's own load: ${meta.loadAfter}); whole run: ${meta.elapsedSeconds} s`);
+  lines.push('');
+  lines.push(messagingMarkdown(report.messaging, markdownTable));
+  lines.push('');
+  lines.push(targetLines(report.targets));
   return lines.join('\n');
 }
 
@@ -123,4 +148,4 @@ function updateDocs(report, docsFile) {
   return path.relative(ROOT, docsFile);
 }
 
-module.exports = { printTable, markdownSection, updateDocs, ratio };
+module.exports = { printTable, printGrid, markdownSection, updateDocs, ratio };

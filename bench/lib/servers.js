@@ -55,7 +55,10 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
-/** CPU time (user + system) a process has used so far, in ms; null once it is gone. */
+/**
+ * CPU time (user + system) a process has used so far, in ms; null once it is gone. `pid` may also be
+ * `<pid>/task/<tid>`: one thread of it (see mainThread).
+ */
 function cpuMs(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -65,6 +68,9 @@ function cpuMs(pid) {
     return null;
   }
 }
+
+/** The JavaScript thread of a process, for CpuMeter (its other threads: libuv's pool, V8's GC and compiler). */
+const mainThread = pid => `${pid}/task/${pid}`;
 
 /** Pids of local processes by executable name (the database and Redis servers), read from /proc. */
 function processesNamed(names) {
@@ -180,4 +186,4 @@ class EggServer {
   }
 }
 
-module.exports = { EggServer, CpuMeter, eggProcesses, processesNamed, rssMb };
+module.exports = { EggServer, CpuMeter, eggProcesses, processesNamed, rssMb, mainThread };
