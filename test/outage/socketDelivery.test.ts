@@ -240,5 +240,9 @@ describe('test/outage/socketDelivery.test.ts', function() {
     assert.strictEqual(lively.closeCode, undefined);
     // The heartbeat frames of the original reach the live one.
     assert.ok(lively.frames.some(f => f.type === 'ping'));
+    // Disabled by hand in the database: the heartbeat's session check closes the socket.
+    await app.model.User.update({ status: 0 }, { where: { id: b.id } });
+    assert.strictEqual(await lively.closed, CLOSE.disabled);
+    assert.ok(lively.frames.some(f => f.msg === 'fail' && f.data === '你已被管理员禁用'));
   });
 });

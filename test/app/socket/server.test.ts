@@ -149,12 +149,12 @@ describe('test/app/socket/server.test.ts', () => {
   });
 
   describe('churn', () => {
-    it('hundreds of connect/disconnect cycles leave no socket, subscription or listener behind', async () => {
+    it('five hundred connect/disconnect cycles leave no socket, subscription or listener behind', async () => {
       const me = await registerUser(app);
       const baseline = app.chatSockets.size;
       const target = port;
-      for (let round = 0; round < 20; round++) {
-        const batch = await Promise.all(Array.from({ length: 10 }, () => connect(target, me.token)));
+      for (let round = 0; round < 25; round++) {
+        const batch = await Promise.all(Array.from({ length: 20 }, () => connect(target, me.token)));
         for (const client of batch) client.ws.terminate();
         await Promise.all(batch.map(client => client.closed));
       }
@@ -331,6 +331,16 @@ describe('test/app/socket/server.test.ts', () => {
       const second = await open(a.token);
       assert.strictEqual(await first.closed, CLOSE.forceLogout);
       assert.strictEqual(second.closeCode, undefined);
+    });
+
+    it('an account disabled through the bus event (what the operators\' console publishes) closes its socket within a second', async () => {
+      const [ a ] = await pair();
+      const client = await open(a.token);
+      const started = Date.now();
+      await app.chatBus.publish(a.id, { k: 'disabled' });
+      assert.strictEqual(await client.closed, CLOSE.disabled);
+      assert.ok(Date.now() - started < 1000);
+      assert.deepStrictEqual(client.frames.filter(f => f.msg), [{ msg: 'fail', data: FRAME_TEXT.disabled }]);
     });
 
     it('logout closes the socket at once', async () => {
