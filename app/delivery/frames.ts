@@ -17,10 +17,8 @@ export const CLOSE = {
   forceLogout: 4002,
   /** The account was disabled or deleted. */
   disabled: 4003,
-  /** Too many frames, a binary frame, or a frame that is not JSON text. */
+  /** Too many frames, or a binary frame. */
   policy: 1008,
-  /** The worker is full. */
-  tryAgainLater: 1013,
 } as const;
 
 /** `{type:'singleChat', data, timestamp}` around an inbox payload that is already JSON. */

@@ -34,20 +34,23 @@ export default class FriendApplyService extends Service {
     await this.service.throttle.hit(daily);
   }
 
-  /** Names and avatars as the other side sees them (`remarks`: a remark that overrides a user's name). */
-  private async people(ids: number[], transaction: Transaction, remarks: Record<number, string> = {}): Promise<Person[]> {
+  /** Names (nickname, else username) and avatars. */
+  private async people(ids: number[], transaction: Transaction): Promise<Person[]> {
     const rows = await this.ctx.model.User.findAll({ where: { id: ids }, attributes: [ 'id', 'username', 'nickname', 'avatar' ], transaction });
     return ids.map(id => {
       const row = rows.find(r => r.id === id);
-      return { id, name: remarks[id] || row?.nickname || row?.username || '', avatar: row?.avatar ?? '' };
+      return { id, name: row?.nickname || row?.username || '', avatar: row?.avatar ?? '' };
     });
   }
 
-  /** Both sides hear "we are friends now" once the friendship commits. */
+  /**
+   * Both sides hear "we are friends now" once the friendship commits. My remark for them names them in
+   * my notice only: it is mine, never shown to them.
+   */
   private async announceFriends(meId: number, otherId: number, transaction: Transaction, remarkForOther = ''): Promise<void> {
-    const [ me, other ] = await this.people([ meId, otherId ], transaction, { [otherId]: remarkForOther });
+    const [ me, other ] = await this.people([ meId, otherId ], transaction);
     await this.service.inbox.enqueue(otherId, friendsNowNotice(me, other), transaction);
-    await this.service.inbox.enqueue(meId, friendsNowNotice(other, me), transaction);
+    await this.service.inbox.enqueue(meId, friendsNowNotice({ ...other, name: remarkForOther || other.name }, me), transaction);
   }
 
   /**

@@ -1,11 +1,14 @@
 import { Service } from 'egg';
 import { QueryTypes, Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
-import { BusinessError, TooManyRequestsError } from '../lib/errors';
+import { BusinessError, TooManyRequestsError, ValidationError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { DEFAULT_USERSET } from '../lib/userSettings';
 import { AuthenticatedUser } from '../extend/context';
 import { countSent, findByClientId, findByUuid, insertMessage, markRecalled, payloadOf, StoredMessage } from '../repository/message';
+
+/** 422 (a validation message, like the field rules' ones): the key was used for another message. */
+export const IDEMPOTENCY_KEY_REUSED = '消息幂等键 已用于另一条消息';
 
 export const MESSAGE_TYPES = [ 'text', 'image', 'audio', 'video', 'iconMenus' ] as const;
 export type MessageType = typeof MESSAGE_TYPES[number];
@@ -46,6 +49,10 @@ interface Relation { nickname: string; isblack: number; status: number }
 const PARTY_SQL = 'SELECT id, uuid, username, nickname, avatar, status, is_deleted, role, userset FROM `user` WHERE id = ?';
 const RELATION_SQL = 'SELECT nickname, isblack, status FROM goodfriend WHERE user_id = ? AND friend_id = ?';
 
+function nameOf(user: { nickname: string | null; username: string }): string {
+  return user.nickname || user.username;
+}
+
 /** 0: only friends; 1: one message before being friends; 2: no limit (userset.chatset, the original's meaning). */
 function sendCountFor(userset: string | null, role: string): number {
   let chatset: any;
@@ -69,6 +76,12 @@ export default class MessageService extends Service {
   }
 
   async send(me: AuthenticatedUser, input: SendInput): Promise<MessageObject> {
+    // A retry of a stored send is answered before anything is counted: a client retrying after a timeout
+    // never gets a 429 for a message that went through.
+    if (input.client_msg_id) {
+      const first = await findByClientId(this.sequelize, me.id, input.client_msg_id);
+      if (first) return this.answerOf(me, first, input);
+    }
     const limit = this.config.chat.throttle.sendPerUser;
     const counter = await this.app.kvStore.incr(`throttle:send:user:${me.id}`, limit.windowSeconds);
     if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
@@ -80,17 +93,13 @@ export default class MessageService extends Service {
       // The same key sent twice at the same moment: the other request stored it; answer that one.
       if (err instanceof UniqueConstraintError && input.client_msg_id) {
         const first = await findByClientId(this.sequelize, me.id, input.client_msg_id);
-        if (first) return this.answerOf(first);
+        if (first) return this.answerOf(me, first, input);
       }
       throw err;
     }
   }
 
   private async sendOnce(me: AuthenticatedUser, input: SendInput, transaction: Transaction): Promise<MessageObject> {
-    if (input.client_msg_id) {
-      const first = await findByClientId(this.sequelize, me.id, input.client_msg_id, transaction);
-      if (first) return this.answerOf(first, transaction);
-    }
     // My row locked (MySQL; SQLite transactions are serial): my sends commit one at a time, in order, and
     // two at the same moment cannot both pass the one-message limit below.
     const sender = await this.party(me.id, transaction, true);
@@ -111,13 +120,15 @@ export default class MessageService extends Service {
       if (sendCount === 1 && await countSent(this.sequelize, me.id, recipient.id, transaction) >= 1) throw new BusinessError(MSG.strangerOneMessage);
     }
 
-    const message: MessageObject = {
+    // What the recipient gets: the sender under the recipient's own remark for them. Nobody is shown
+    // the other side's private remark.
+    const delivered: MessageObject = {
       id: uuidv4(),
       from_avatar: sender.avatar,
-      from_name: theirRowForMe?.nickname || sender.nickname || sender.username,
+      from_name: theirRowForMe?.nickname || nameOf(sender),
       from_id: me.id,
       to_id: recipient.id,
-      to_name: myRowForThem?.nickname || recipient.nickname || recipient.username,
+      to_name: nameOf(recipient),
       to_avatar: recipient.avatar,
       chatType: 'single',
       type: input.type,
@@ -128,18 +139,27 @@ export default class MessageService extends Service {
       sendUUid: sender.uuid,
     };
     const messageId = await insertMessage(this.sequelize, transaction, {
-      uuid: message.id, from_id: me.id, to_id: recipient.id, chat_type: 'single', type: input.type, data: input.data,
-      options: JSON.stringify(input.options), client_msg_id: input.client_msg_id ?? null, create_time: new Date(message.create_time),
+      uuid: delivered.id, from_id: me.id, to_id: recipient.id, chat_type: 'single', type: input.type, data: input.data,
+      options: JSON.stringify(input.options), client_msg_id: input.client_msg_id ?? null, create_time: new Date(delivered.create_time),
     });
-    await this.service.inbox.enqueue(recipient.id, message, transaction, messageId);
-    return message;
+    await this.service.inbox.enqueue(recipient.id, delivered, transaction, messageId);
+    // What the sender gets: the same message, the recipient under the sender's remark.
+    return { ...delivered, from_name: nameOf(sender), to_name: myRowForThem?.nickname || nameOf(recipient) };
   }
 
-  /** The answer to a repeated send: the object the recipient got the first time. */
-  private async answerOf(stored: StoredMessage, transaction?: Transaction): Promise<MessageObject> {
-    const payload = await payloadOf(this.sequelize, stored.id, stored.to_id, transaction);
+  /**
+   * The answer to a repeated send (same idempotency key): the message stored the first time, in the
+   * sender's view. The key names one message: reused for another recipient or content, it is refused.
+   */
+  private async answerOf(me: AuthenticatedUser, stored: StoredMessage, input: SendInput): Promise<MessageObject> {
+    const payload = await payloadOf(this.sequelize, stored.id, stored.to_id);
     if (!payload) throw new BusinessError(MSG.messageMissing);
-    return JSON.parse(payload);
+    const delivered: MessageObject = JSON.parse(payload);
+    if (delivered.to_id !== input.sendto_id || delivered.type !== input.type || delivered.data !== input.data) {
+      throw new ValidationError(IDEMPOTENCY_KEY_REUSED);
+    }
+    const [ sender, myRowForThem ] = await Promise.all([ this.party(me.id), this.relation(me.id, stored.to_id) ]);
+    return { ...delivered, from_name: sender ? nameOf(sender) : delivered.from_name, to_name: myRowForThem?.nickname || delivered.to_name };
   }
 
   /**
@@ -155,12 +175,15 @@ export default class MessageService extends Service {
       const original: MessageObject | null = JSON.parse(await payloadOf(this.sequelize, stored.id, stored.to_id, transaction) || 'null');
       // The time the message was sent, in milliseconds as the recipient got it (never the client's claim).
       const sentAt = original?.create_time ?? new Date(stored.create_time).getTime();
+      // The original's text, which the client shows as it is, whatever REVOKE_WINDOW_SECONDS says.
       if (Date.now() - sentAt > this.config.chat.message.revokeWindowSeconds * 1000) throw new BusinessError(MSG.revokeTooLate);
-      const name = me.nickname || original?.from_name || '';
+      const sender = await this.party(me.id, transaction);
+      // The sender's own name (never the recipient's remark for them), as the original's notice.
+      const name = sender ? nameOf(sender) : me.nickname;
       const notice: MessageObject = {
         id: stored.uuid,
-        from_avatar: original?.from_avatar ?? '',
-        from_name: original?.from_name ?? name,
+        from_avatar: sender?.avatar ?? original?.from_avatar ?? '',
+        from_name: name,
         from_id: me.id,
         to_id: stored.to_id,
         to_name: original?.to_name ?? '',
@@ -168,7 +191,7 @@ export default class MessageService extends Service {
         chatType: 'single',
         type: 'systemNotice',
         actionType: 'revoke',
-        data: { data: `${original?.from_name || name}撤回了一条消息`, dataType: false, otherData: null },
+        data: { data: `${name}撤回了一条消息`, dataType: false, otherData: null },
         options: {},
         create_time: Date.now(),
         isremove: 0,
@@ -181,13 +204,13 @@ export default class MessageService extends Service {
     });
   }
 
-  private async party(id: number, transaction: Transaction, lock = false): Promise<Party | null> {
+  private async party(id: number, transaction?: Transaction, lock = false): Promise<Party | null> {
     const sql = lock && this.sequelize.getDialect() === 'mysql' ? `${PARTY_SQL} FOR UPDATE` : PARTY_SQL;
     const [ row ] = await this.sequelize.query<Party>(sql, { replacements: [ id ], type: QueryTypes.SELECT, transaction });
     return row ?? null;
   }
 
-  private async relation(ownerId: number, otherId: number, transaction: Transaction): Promise<Relation | null> {
+  private async relation(ownerId: number, otherId: number, transaction?: Transaction): Promise<Relation | null> {
     const [ row ] = await this.sequelize.query<Relation>(RELATION_SQL, { replacements: [ ownerId, otherId ], type: QueryTypes.SELECT, transaction });
     return row ?? null;
   }

@@ -89,11 +89,13 @@ export class ChatSocketServer {
       }
     }
     if (!me) {
-      // The original's answer: the failure as a frame, then a close the client reads as "logged out".
+      // The original's answer: the failure as a frame, then a close the client reads as "logged out"
+      // (a disabled account with the original's text for it).
+      const disabled = refusal === MSG.authUserDisabled;
       this.wss.handleUpgrade(req, socket, head, ws => {
         ws.on('error', () => undefined);
-        ws.send(failFrame(refusal || MSG.authInvalid));
-        ws.close(CLOSE.sessionEnded);
+        ws.send(failFrame(disabled ? FRAME_TEXT.disabled : refusal || MSG.authInvalid));
+        ws.close(disabled ? CLOSE.disabled : CLOSE.sessionEnded);
       });
       return;
     }

@@ -212,7 +212,9 @@ describe('test/docs/asyncapi.test.ts', () => {
       await sb.waitForChats(3);
       const messageFrame = sb.frames.filter(f => f.type === 'singleChat')[2];
       assert.deepStrictEqual(kindsOf(messageFrame), [ 'ChatMessage' ]);
-      assert.deepStrictEqual(messageFrame.data, answer);
+      // The same message; each side sees the other under its own remark (B calls A 阿A), never the other's.
+      assert.deepStrictEqual({ ...messageFrame.data, from_name: answer.from_name }, answer);
+      assert.strictEqual(messageFrame.data.from_name, '阿A');
       const notice = assertOk(await post(app, '/api/chat/revokeMessage', a.token).send({ id: answer.id, chatType: 'single', to_id: b.id }));
       await sb.waitForChats(4);
       const revokeFrame = sb.frames.filter(f => f.type === 'singleChat')[3];

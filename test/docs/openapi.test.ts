@@ -4,6 +4,7 @@ import { resetDatabase } from '../helpers/db';
 import { uniqueName, PASSWORD } from '../helpers/api';
 import { deref, findOperation, jsonSchemaOf, operations, schemaErrors, spec } from '../helpers/openapi';
 import { MSG } from '../../app/lib/messages';
+import { IDEMPOTENCY_KEY_REUSED } from '../../app/service/message';
 import { pageRules } from '../../app/lib/validation/paging';
 import { USERSET_MAX_LENGTH } from '../../app/lib/userSettings';
 import { newDeviceId, registerVisitor, signedPost } from '../helpers/visitor';
@@ -401,8 +402,10 @@ describe('test/docs/openapi.test.ts', () => {
         options: encodeURIComponent(JSON.stringify({ k: 'v' })), client_msg_id: 'doc-key-1' }), 'POST', send, 200).data;
       assert.deepStrictEqual([ sent.from_id, sent.to_id, sent.data, sent.options, sent.sendUUid ], [ a.id, b.id, content, { k: 'v' }, a.uuid ]);
       // The same key again (here as the header): the first message, nothing new.
-      const retried = check(await form(send, a.token).set('Idempotency-Key', 'doc-key-1').send({ sendto_id: b.id, chatType: 'single', type: 'text', data: 'other' }), 'POST', send, 200).data;
+      const retried = check(await form(send, a.token).set('Idempotency-Key', 'doc-key-1').send({ sendto_id: b.id, chatType: 'single', type: 'text', data: content }), 'POST', send, 200).data;
       assert.deepStrictEqual(retried, sent);
+      // The key names that message: with other content it is refused.
+      assert.strictEqual(check(await form(send, a.token).set('Idempotency-Key', 'doc-key-1').send({ sendto_id: b.id, chatType: 'single', type: 'text', data: 'other' }), 'POST', send, 422).data, IDEMPOTENCY_KEY_REUSED);
       // JSON with an options object.
       const image = check(await app.httpRequest().post(send).set('token', b.token)
         .send({ sendto_id: a.id, chatType: 'single', type: 'image', data: '/public/a.png', options: { width: 300 } }), 'POST', send, 200).data;

@@ -13,7 +13,8 @@ function sendRules(maxDataLength: number) {
     chatType: choice('接收类型', [ 'single', 'group' ]),
     type: choice('消息类型', MESSAGE_TYPES),
     data: text('消息内容', { max: maxDataLength }),
-    client_msg_id: text('消息幂等键', { max: 64, required: false, pattern: /^[\w-]+$/, patternHint: '只能包含字母、数字、下划线和 -' }),
+    // Optional; empty means none.
+    client_msg_id: text('消息幂等键', { max: 64, required: false, pattern: /^[\w-]*$/, patternHint: '只能包含字母、数字、下划线和 -' }),
   };
 }
 

@@ -9,6 +9,7 @@ import { registerVisitor } from '../../helpers/visitor';
 import { ChatClient, connect, connectReady } from '../../helpers/socket';
 import { MSG } from '../../../app/lib/messages';
 import { CLOSE, FRAME_TEXT } from '../../../app/delivery/frames';
+import { IDEMPOTENCY_KEY_REUSED } from '../../../app/service/message';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const mockHttpServer: (a: typeof app) => http.Server = require('egg-mock/lib/mock_http_server');
 
@@ -95,15 +96,18 @@ describe('test/app/socket/server.test.ts', () => {
       const loggedOut = await registerUser(app);
       assertOk(await post(app, '/api/chat/logout', loggedOut.token));
       cases.push([ loggedOut.token, MSG.authInvalid ]);
-      const disabled = await registerUser(app);
-      await app.model.User.update({ status: 0 }, { where: { id: disabled.id } });
-      cases.push([ disabled.token, MSG.authUserDisabled ]);
       for (const [ token, message ] of cases) {
         const client = await connect(port, token);
         const code = await client.closed;
         assert.strictEqual(code, CLOSE.sessionEnded, String(message));
         assert.deepStrictEqual(client.frames, [{ msg: 'fail', data: message }]);
       }
+      // A disabled account: the original's text for it, and its own close code.
+      const disabled = await registerUser(app);
+      await app.model.User.update({ status: 0 }, { where: { id: disabled.id } });
+      const client = await connect(port, disabled.token);
+      assert.strictEqual(await client.closed, CLOSE.disabled);
+      assert.deepStrictEqual(client.frames, [{ msg: 'fail', data: FRAME_TEXT.disabled }]);
     });
 
     it('answers 404 for another path and never reads a token from a header instead', async () => {
@@ -210,6 +214,21 @@ describe('test/app/socket/server.test.ts', () => {
       assert.deepStrictEqual(chats.map(c => c.data), ids.map((_, i) => `#${i}`));
     });
 
+    it('nobody sees the other side\'s private remark: each side sees its own', async () => {
+      const [ a, b ] = await pair();
+      await app.model.Goodfriend.update({ nickname: 'A在B这里的备注' }, { where: { user_id: b.id, friend_id: a.id } });
+      await app.model.Goodfriend.update({ nickname: 'B在A这里的备注' }, { where: { user_id: a.id, friend_id: b.id } });
+      const client = await open(b.token);
+      const answer = assertOk(await send(a, b, 'hi'));
+      const [ received ] = await client.waitForChats(1);
+      // A's view: A's own name, B under A's remark. B's view: A under B's remark, B's own name.
+      assert.deepStrictEqual([ answer.from_name, answer.to_name ], [ a.username, 'B在A这里的备注' ]);
+      assert.deepStrictEqual([ received.from_name, received.to_name ], [ 'A在B这里的备注', b.username ]);
+      assert.deepStrictEqual({ ...received, from_name: 0, to_name: 0 }, { ...answer, from_name: 0, to_name: 0 });
+      const notice = assertOk(await post(app, '/api/chat/revokeMessage', a.token).send({ id: answer.id, chatType: 'single', to_id: b.id }));
+      assert.strictEqual(notice.data.data, `${a.username}撤回了一条消息`);
+    });
+
     it('a retry with the same client_msg_id (or Idempotency-Key) answers the first message and delivers once', async () => {
       const [ a, b ] = await pair();
       const client = await open(b.token);
@@ -218,10 +237,13 @@ describe('test/app/socket/server.test.ts', () => {
       assert.deepStrictEqual(retry, first);
       const byHeader = assertOk(await send(a, b, 'twice').set('Idempotency-Key', 'm-2'));
       assert.strictEqual(assertOk(await send(a, b, 'twice').set('Idempotency-Key', 'm-2')).id, byHeader.id);
-      await client.waitForChats(2);
+      // The key names one message: another recipient or content with it is refused; an empty key is none.
+      assertFail(await send(a, b, 'something else', { client_msg_id: 'm-1' }), 422, IDEMPOTENCY_KEY_REUSED);
+      const unkeyed = assertOk(await send(a, b, 'no key', { client_msg_id: '' }));
+      await client.waitForChats(3);
       await new Promise(resolve => setTimeout(resolve, 200));
-      assert.deepStrictEqual(client.chats().map(c => c.id), [ first.id, byHeader.id ]);
-      assert.strictEqual(await app.model.query('SELECT COUNT(*) AS n FROM message WHERE from_id = ?', { replacements: [ a.id ], plain: true }).then((r: any) => Number(r.n)), 2);
+      assert.deepStrictEqual(client.chats().map(c => c.id), [ first.id, byHeader.id, unkeyed.id ]);
+      assert.strictEqual(await app.model.query('SELECT COUNT(*) AS n FROM message WHERE from_id = ?', { replacements: [ a.id ], plain: true }).then((r: any) => Number(r.n)), 3);
     });
   });
 
