@@ -8,11 +8,11 @@ import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequeli
 import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
 
 const MIGRATE_DB = 'eggchat_migrate_test';
-const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store' ];
+const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor' ];
 const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
 
 /** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
-interface ColumnSpec { kind: 'id' | 'ref' | 'string' | 'char' | 'text' | 'tinyint' | 'int' | 'bigint' | 'date' | 'dateonly' | 'enum'; length?: number; nullable?: boolean; default?: string; values?: string[] }
+interface ColumnSpec { kind: 'id' | 'bigid' | 'ref' | 'string' | 'char' | 'text' | 'tinyint' | 'int' | 'bigint' | 'date' | 'dateonly' | 'enum'; length?: number; nullable?: boolean; default?: string; values?: string[] }
 
 const TIMESTAMPS: Record<string, ColumnSpec> = {
   order: { kind: 'int', nullable: true, default: '50' },
@@ -85,6 +85,34 @@ const SPEC: Record<string, Record<string, ColumnSpec>> = {
     isblack: { kind: 'tinyint', default: '0' },
     status: { kind: 'enum', values: [ 'pending', 'refuse', 'agree', 'ignore' ], default: 'pending' },
     ...TIMESTAMPS,
+  },
+  // Messaging (issue 12): stored once; each recipient's inbox in its own order; how far each recipient confirmed.
+  message: {
+    id: { kind: 'bigid' },
+    uuid: { kind: 'char', length: 36, nullable: false },
+    from_id: { kind: 'ref', nullable: false },
+    to_id: { kind: 'ref', nullable: false },
+    chat_type: { kind: 'enum', values: [ 'single', 'group' ], default: 'single' },
+    type: { kind: 'string', length: 20, nullable: false },
+    data: { kind: 'text', nullable: false },
+    options: { kind: 'text', nullable: true },
+    client_msg_id: { kind: 'string', length: 64, nullable: true },
+    isremove: { kind: 'tinyint', default: '0' },
+    ...TIMESTAMPS,
+  },
+  chat_inbox: {
+    id: { kind: 'bigid' },
+    user_id: { kind: 'ref', nullable: false },
+    seq: { kind: 'bigint', nullable: false },
+    message_id: { kind: 'bigint', nullable: true },
+    payload: { kind: 'text', nullable: false },
+    create_time: { kind: 'date', nullable: true },
+  },
+  chat_cursor: {
+    // The primary key (SQLite reports a primary key as nullable).
+    user_id: { kind: 'ref' },
+    delivered_seq: { kind: 'bigint', nullable: false, default: '0' },
+    update_time: { kind: 'date', nullable: true },
   },
   kv_store: {
     key: { kind: 'string', length: 191, nullable: false },
@@ -197,6 +225,12 @@ function checkColumn(table: string, name: string, described: any, spec: ColumnSp
         assert.strictEqual(described.autoIncrement, true, `${where} auto-increment`);
       }
       break;
+    case 'bigid':
+      // SQLite's auto-increment key is its 64-bit INTEGER rowid; MySQL's a BIGINT UNSIGNED.
+      assert.ok(described.primaryKey, `${where} is the primary key`);
+      assert.match(type, mysql ? /^BIGINT/ : /^INTEGER$/, where);
+      if (mysql) assert.strictEqual(described.autoIncrement, true, `${where} auto-increment`);
+      break;
     case 'ref':
       assert.match(type, /^INT/, where);
       if (mysql) assert.match(type, /UNSIGNED/, `${where} unsigned, like user.id`);
@@ -208,7 +242,8 @@ function checkColumn(table: string, name: string, described: any, spec: ColumnSp
       assert.match(type, /^CHAR\(\d+\)/, where);
       break;
     case 'text':
-      assert.match(type, /^TEXT/, where);
+      // MEDIUMTEXT on MySQL where a message may need more than 64 KB.
+      assert.match(type, /^(MEDIUM)?TEXT/, where);
       break;
     case 'tinyint':
       assert.match(type, /^TINYINT/, where);
@@ -270,12 +305,12 @@ describe('test/database/migrations.test.ts', () => {
     });
 
     it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
-      assert.strictEqual(applied.length, 6);
+      assert.strictEqual(applied.length, 7);
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
     });
 
-    it('creates user, user_info, goodfriend, goodfriendapply and kv_store', async () => {
+    it('creates user, user_info, goodfriend, goodfriendapply, kv_store and the messaging tables', async () => {
       assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
     });
 
@@ -301,6 +336,11 @@ describe('test/database/migrations.test.ts', () => {
       assert.ok(applyIndexes.includes('friend_id,id'), JSON.stringify(applyIndexes));
       assert.ok(applyIndexes.includes('user_id,friend_id,status'), JSON.stringify(applyIndexes));
       assert.ok((await indexes(db, 'kv_store')).some(index => index.fields.join(',') === 'expires_at'));
+      // Messaging: one entry per (recipient, sequence); a message by its public id; one key per sender.
+      assert.strictEqual((await uniqueIndexesOn(db, 'chat_inbox', [ 'user_id', 'seq' ])).length, 1, 'unique chat_inbox(user_id, seq)');
+      assert.strictEqual((await uniqueIndexesOn(db, 'message', [ 'uuid' ])).length, 1, 'unique message.uuid');
+      assert.strictEqual((await uniqueIndexesOn(db, 'message', [ 'from_id', 'client_msg_id' ])).length, 1, 'unique message(from_id, client_msg_id)');
+      assert.ok((await indexes(db, 'message')).some(index => index.fields.join(',') === 'from_id,to_id,chat_type,id'));
     });
 
     it('refuses a second user with the same username, whatever its case, or the same uuid', async () => {
