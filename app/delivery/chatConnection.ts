@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Sequelize } from 'sequelize';
 import WebSocket from 'ws';
-import { deliveredSeq, markDelivered, readInbox } from '../repository/chatInbox';
+import { deliveredSeq, readInbox } from '../repository/chatInbox';
+import { CursorWriter } from './cursorWriter';
 import { chatFrame } from './frames';
 
 const PUMP_BATCH = 200;
@@ -17,7 +18,7 @@ interface Logger { warn(...args: unknown[]): void }
  * inbox from the last pushed entry on. Receipt is confirmed without the client's help: after pushing,
  * the server sends a WebSocket ping carrying the last sequence number; the pong comes back behind
  * every frame sent before it (one TCP stream), so the pong proves those frames reached the client's
- * socket, and only then the cursor moves. A socket that dies before its pong leaves the entries above
+ * socket, and only then the cursor moves (written in batches, delivery/cursorWriter.ts). A socket that dies before its pong leaves the entries above
  * the cursor to be pushed again on the next connection: at least once, with stable ids.
  */
 export class ChatConnection {
@@ -40,10 +41,9 @@ export class ChatConnection {
     readonly userId: number,
     readonly sid: string,
     readonly role: string,
-    /** Kept to re-check the session on every heartbeat; never logged. */
-    readonly token: string,
     private readonly sequelize: Sequelize,
     private readonly logger: Logger,
+    private readonly cursors: CursorWriter,
   ) {
     ws.on('pong', data => this.onPong(data));
     ws.once('close', () => { this.closed = true; });
@@ -51,11 +51,16 @@ export class ChatConnection {
 
   /** Loads the confirmed position and pushes what is above it. */
   async start(): Promise<void> {
-    const confirmed = await deliveredSeq(this.sequelize, this.userId);
+    const confirmed = Math.max(await deliveredSeq(this.sequelize, this.userId), this.cursors.pendingFor(this.userId));
     this.lastPushedSeq = Math.max(this.lastPushedSeq, confirmed);
     this.confirmedSeq = confirmed;
     this.started = true;
     await this.pump();
+  }
+
+  /** The last entry pushed on this socket. */
+  get pushedSeq(): number {
+    return this.lastPushedSeq;
   }
 
   /** A new inbox entry was committed (bus event). */
@@ -151,9 +156,7 @@ export class ChatConnection {
     const seq = Number(text.slice(ACK_PREFIX.length));
     if (Number.isSafeInteger(seq) && seq > this.confirmedSeq && seq <= this.lastPushedSeq) {
       this.confirmedSeq = seq;
-      markDelivered(this.sequelize, this.userId, seq).catch(err => {
-        this.logger.warn('[chat socket] confirming delivery to user %d failed: %s', this.userId, err?.message);
-      });
+      this.cursors.confirm(this.userId, seq);
     }
     this.requestAck();
   }

@@ -56,11 +56,11 @@ export default {
     return self[CHAT_SOCKETS];
   },
 
-  /** Drops this worker's sockets and closes the bus, if they were ever started. */
-  stopChatSockets(): void {
+  /** Drops this worker's sockets, writes their last confirmations and closes the bus, if they were ever started. */
+  async stopChatSockets(): Promise<void> {
     const self = this as any;
-    self[CHAT_SOCKETS]?.close();
-    self[CHAT_BUS]?.close().catch(() => undefined);
+    await self[CHAT_SOCKETS]?.close().catch(() => undefined);
+    await self[CHAT_BUS]?.close().catch(() => undefined);
   },
 
   /** One transaction around `work` (IMMEDIATE on SQLite, deadlock retry on MySQL). */

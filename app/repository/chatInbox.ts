@@ -1,4 +1,4 @@
-import { QueryTypes, Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { selectOne, selectRows } from '../lib/rawQuery';
 import { inTransaction } from '../lib/transaction';
 
@@ -33,6 +33,14 @@ export function readInbox(sequelize: Sequelize, userId: number, afterSeq: number
   return selectRows<InboxEntry>(sequelize, READ_SQL, [ userId, afterSeq, limit ]).then(rows => rows.map(row => ({ seq: Number(row.seq), payload: row.payload })));
 }
 
+/** The last sequence number of each user's inbox (users with none are left out). */
+export async function lastSeqs(sequelize: Sequelize, userIds: number[]): Promise<Map<number, number>> {
+  if (!userIds.length) return new Map();
+  const rows = await selectRows<{ user_id: number; seq: number | string }>(sequelize,
+    `SELECT user_id, MAX(seq) AS seq FROM chat_inbox WHERE user_id IN (${userIds.map(() => '?').join(', ')}) GROUP BY user_id`, userIds);
+  return new Map(rows.map(row => [ Number(row.user_id), Number(row.seq) ]));
+}
+
 /** How far the user's device confirmed receipt (0: nothing yet). */
 export async function deliveredSeq(sequelize: Sequelize, userId: number): Promise<number> {
   const row = await selectOne<{ delivered_seq: number | string }>(sequelize, CURSOR_SQL, [ userId ]);
@@ -40,21 +48,19 @@ export async function deliveredSeq(sequelize: Sequelize, userId: number): Promis
 }
 
 /**
- * Moves the cursor forward to `seq` (never back: a late confirmation of an older push changes nothing).
- * In a transaction of its own so that, on SQLite, it queues with this process's other writes.
+ * Moves the cursors of several users forward in one statement (never back: a late write of an older
+ * confirmation keeps the higher cursor). In a transaction of its own so that, on SQLite, it queues
+ * with this process's other writes.
  */
-export async function markDelivered(sequelize: Sequelize, userId: number, seq: number): Promise<void> {
-  await inTransaction(sequelize, async transaction => {
-    const lock = sequelize.getDialect() === 'mysql' ? ' FOR UPDATE' : '';
-    const [ row ] = await sequelize.query<{ delivered_seq: number | string }>(`SELECT delivered_seq FROM chat_cursor WHERE user_id = ?${lock}`,
-      { replacements: [ userId ], type: QueryTypes.SELECT, transaction });
-    if (row && Number(row.delivered_seq) >= seq) return;
-    await sequelize.query(row
-      ? 'UPDATE chat_cursor SET delivered_seq = ?, update_time = ? WHERE user_id = ?'
-      : 'INSERT INTO chat_cursor (delivered_seq, update_time, user_id) VALUES (?, ?, ?)',
-    { replacements: [ seq, new Date(), userId ], transaction });
-  }).catch(err => {
-    // Two confirmations made the row at the same moment: the next confirmation moves it on.
-    if (!(err instanceof UniqueConstraintError)) throw err;
-  });
+export async function advanceCursors(sequelize: Sequelize, cursors: Array<[ userId: number, seq: number ]>): Promise<void> {
+  if (!cursors.length) return;
+  const mysql = sequelize.getDialect() === 'mysql';
+  const sql = 'INSERT INTO chat_cursor (user_id, delivered_seq, update_time) VALUES ' + cursors.map(() => '(?, ?, ?)').join(', ') +
+    (mysql
+      ? ' ON DUPLICATE KEY UPDATE delivered_seq = GREATEST(delivered_seq, VALUES(delivered_seq)), update_time = VALUES(update_time)'
+      : ' ON CONFLICT(user_id) DO UPDATE SET delivered_seq = MAX(delivered_seq, excluded.delivered_seq), update_time = excluded.update_time');
+  const now = new Date();
+  await inTransaction(sequelize, transaction => sequelize.query(sql, {
+    replacements: cursors.flatMap(([ userId, seq ]) => [ userId, seq, now ]), type: QueryTypes.INSERT, transaction,
+  }));
 }

@@ -4,7 +4,7 @@ import { Transaction } from 'sequelize';
 import { AuthError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { passwordFingerprint } from '../lib/password';
-import { selectOne } from '../lib/rawQuery';
+import { selectOne, selectRows } from '../lib/rawQuery';
 import { AuthenticatedUser } from '../extend/context';
 
 const ALGORITHM = 'HS256';
@@ -89,6 +89,28 @@ export default class TokenService extends Service {
       throw new AuthError(MSG.authInvalid);
     }
     return { id: user.id, uuid: user.uuid, role: user.role, nickname: user.nickname, sid: payload.sid };
+  }
+
+  /**
+   * Which of these sessions (the sockets of a worker, at a heartbeat) are still live: one store read and
+   * one user read for all of them, the same rules as authenticate (session still stored for that user,
+   * issued for the current password, account enabled). Answers, per session, null when live, otherwise
+   * the contract's refusal text.
+   */
+  async recheck(sessions: Array<{ userId: number; sid: string }>): Promise<Array<string | null>> {
+    if (!sessions.length) return [];
+    const ids = [ ...new Set(sessions.map(session => session.userId)) ];
+    const [ stored, users ] = await Promise.all([
+      this.app.kvStore.getMany(sessions.map(session => this.sessionKey(session.userId, session.sid))),
+      selectRows<SessionUser>(this.ctx.model, `SELECT id, uuid, role, nickname, password, status, is_deleted FROM \`user\` WHERE id IN (${ids.map(() => '?').join(', ')})`, ids),
+    ]);
+    const byId = new Map(users.map(user => [ Number(user.id), user ]));
+    return sessions.map((session, i) => {
+      const user = byId.get(session.userId);
+      if (!user || Number(user.status) !== 1 || Number(user.is_deleted) !== 0) return MSG.authUserDisabled;
+      const [ storedSid, storedFingerprint ] = (stored[i] || '').split('.');
+      return storedSid === session.sid && storedFingerprint === passwordFingerprint(user.password) ? null : MSG.authInvalid;
+    });
   }
 
   /**

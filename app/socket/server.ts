@@ -7,6 +7,8 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { AuthenticatedUser } from '../extend/context';
 import { Bus, BusEvent } from '../delivery/events';
 import { ChatConnection } from '../delivery/chatConnection';
+import { lastSeqs } from '../repository/chatInbox';
+import { CursorWriter } from '../delivery/cursorWriter';
 import { CLOSE, FRAME_TEXT, failFrame, forceLogoutFrame, pingFrame, pongFrame, systemFrame } from '../delivery/frames';
 import { HttpError } from '../lib/errors';
 import { toHttpError } from '../lib/errors/toHttpError';
@@ -14,6 +16,9 @@ import { MSG } from '../lib/messages';
 
 /** Deletes a presence key only while it still names this worker (Lua: one atomic step). */
 const DEL_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
+
+/** Sockets re-checked per statement at a heartbeat (the IN lists stay short). */
+const BEAT_BATCH = 500;
 
 export interface SocketLimits {
   /** Largest frame a client may send, in bytes (ws closes the socket with 1009 above it). */
@@ -36,8 +41,10 @@ export class ChatSocketServer {
   private stopping = false;
   private count = 0;
   private readonly presenceValue = `${hostname()}:${process.pid}`;
+  private readonly cursors: CursorWriter;
 
   constructor(private readonly app: Application, private readonly bus: Bus, private readonly limits: SocketLimits) {
+    this.cursors = new CursorWriter(app.model as unknown as Sequelize, app.logger);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
     bus.onEvent((userId, event) => this.dispatch(userId, event));
     bus.onRecovered(() => this.forEach(connection => void connection.pump()));
@@ -62,10 +69,12 @@ export class ChatSocketServer {
   }
 
   /** Worker stopping: drop every socket without a close frame, so clients reconnect (to another worker). */
-  close(): void {
+  async close(): Promise<void> {
     this.stopping = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.forEach(connection => connection.ws.terminate());
+    // Confirmations received so far are kept (before the database pool closes).
+    await this.cursors.flush();
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -106,11 +115,11 @@ export class ChatSocketServer {
       return;
     }
     const user = me;
-    this.wss.handleUpgrade(req, socket, head, ws => this.onOpen(ws, user, token));
+    this.wss.handleUpgrade(req, socket, head, ws => this.onOpen(ws, user));
   }
 
-  private onOpen(ws: WebSocket, me: AuthenticatedUser, token: string): void {
-    const connection = new ChatConnection(ws, me.id, me.sid, me.role, token, this.app.model as unknown as Sequelize, this.app.logger);
+  private onOpen(ws: WebSocket, me: AuthenticatedUser): void {
+    const connection = new ChatConnection(ws, me.id, me.sid, me.role, this.app.model as unknown as Sequelize, this.app.logger, this.cursors);
     this.add(connection);
     ws.on('error', () => undefined);
     ws.on('close', () => {
@@ -202,9 +211,14 @@ export class ChatSocketServer {
     redis.eval(DEL_IF_EQUALS, 1, `online_${userId}`, this.presenceValue).catch(() => undefined);
   }
 
-  /** Every heartbeat: reap the dead, ping the living (the original's `{type:'ping'}` too), re-check sessions. */
+  /**
+   * Every heartbeat: reap the dead, ping the living (the original's `{type:'ping'}` too), then for all
+   * sockets of this worker at once — a few statements, whatever their number — re-check the sessions
+   * (logout elsewhere, a disabled account, a changed password) and push what an event did not bring.
+   */
   private beat(): void {
     for (const userId of this.byUser.keys()) this.markOnline(userId);
+    const live: ChatConnection[] = [];
     this.forEach(connection => {
       if (!connection.alive) {
         connection.ws.terminate();
@@ -212,21 +226,29 @@ export class ChatSocketServer {
       }
       connection.beat();
       connection.send(pingFrame());
-      void this.recheck(connection);
-      // Catches anything an event did not bring (a bus that lost events).
-      void connection.pump();
+      live.push(connection);
+    });
+    for (let i = 0; i < live.length; i += BEAT_BATCH) {
+      const batch = live.slice(i, i + BEAT_BATCH);
+      this.recheck(batch).catch(err => this.app.logger.warn('[chat socket] session re-check failed: %s', err?.message));
+      this.catchUp(batch).catch(err => this.app.logger.warn('[chat socket] catch-up failed: %s', err?.message));
+    }
+  }
+
+  private async recheck(batch: ChatConnection[]): Promise<void> {
+    const refusals = await this.app.createAnonymousContext().service.token.recheck(batch.map(c => ({ userId: c.userId, sid: c.sid })));
+    refusals.forEach((refusal, i) => {
+      if (!refusal) return;
+      if (refusal === MSG.authUserDisabled) batch[i].close(CLOSE.disabled, failFrame(FRAME_TEXT.disabled));
+      else batch[i].close(CLOSE.sessionEnded, failFrame(refusal));
     });
   }
 
-  /** Logout elsewhere, a disabled account, a changed password: the socket closes at the next beat at the latest. */
-  private async recheck(connection: ChatConnection): Promise<void> {
-    try {
-      await this.app.createAnonymousContext().service.token.authenticate(connection.token);
-    } catch (err) {
-      const httpError = toHttpError(err);
-      if (httpError.status >= 500) return;
-      if (httpError.message === MSG.authUserDisabled) connection.close(CLOSE.disabled, failFrame(FRAME_TEXT.disabled));
-      else connection.close(CLOSE.sessionEnded, failFrame(httpError.message));
+  /** Sockets whose inbox holds more than they pushed (a lost event) pump. */
+  private async catchUp(batch: ChatConnection[]): Promise<void> {
+    const last = await lastSeqs(this.app.model as unknown as Sequelize, [ ...new Set(batch.map(c => c.userId)) ]);
+    for (const connection of batch) {
+      if ((last.get(connection.userId) ?? 0) > connection.pushedSeq) void connection.pump();
     }
   }
 

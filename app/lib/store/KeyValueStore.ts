@@ -4,6 +4,8 @@
  */
 export interface KeyValueStore {
   get(key: string): Promise<string | null>;
+  /** Several keys at once (one round trip): the values in the same order, null where absent or expired. */
+  getMany(keys: string[]): Promise<Array<string | null>>;
   /**
    * `transaction` is the caller's database transaction, if any: the SQL store writes inside it (so the
    * session commits or rolls back with the rows); Redis puts the previous value back if it does not

@@ -47,6 +47,10 @@ export class RedisKeyValueStore implements KeyValueStore {
     return this.redis.get(key);
   }
 
+  async getMany(keys: string[]): Promise<Array<string | null>> {
+    return keys.length ? this.redis.mget(...keys) : [];
+  }
+
   async set(key: string, value: string, ttlSeconds: number, transaction?: Transaction): Promise<void> {
     const [ , previous, previousTtlMs ] = await this.writeBeforeDeadline(SET_BEFORE_DEADLINE, key, value, ttlSeconds) as [number, string?, number?];
     // Redis is not part of the database transaction: should it not commit (a COMMIT that fails after

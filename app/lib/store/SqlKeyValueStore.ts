@@ -20,6 +20,16 @@ export class SqlKeyValueStore implements KeyValueStore {
     return rows.length ? rows[0].value : null;
   }
 
+  async getMany(keys: string[]): Promise<Array<string | null>> {
+    if (!keys.length) return [];
+    const rows = await this.sequelize.query<{ key: string; value: string }>(
+      `SELECT \`key\`, value FROM kv_store WHERE \`key\` IN (${keys.map(() => '?').join(', ')}) AND (expires_at IS NULL OR expires_at > ?)`,
+      { replacements: [ ...keys, Date.now() ], type: QueryTypes.SELECT },
+    );
+    const byKey = new Map(rows.map(row => [ row.key, row.value ]));
+    return keys.map(key => byKey.get(key) ?? null);
+  }
+
   async set(key: string, value: string, ttlSeconds: number, transaction?: unknown): Promise<void> {
     await this.sequelize.query(this.upsertSql, {
       replacements: [ key, value, Date.now() + ttlSeconds * 1000 ],
