@@ -33,7 +33,7 @@ export default class AppBoot implements IBoot {
   /** Runs before the plugins close their pools: finish the requests in flight, take no new ones. */
   async beforeClose() {
     // Sockets are dropped without a close frame: the client reconnects (to a worker that stays) instead of logging out.
-    this.app.stopChatSockets();
+    await this.app.stopChatSockets();
     await drainServer((this.app as any).server, this.app.config.chat.shutdownDrainMs);
   }
 }
