@@ -50,6 +50,8 @@ const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
 // "partial" unless it has a label of its own, and leaves docs/ alone.
 const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (MESSAGING_ONLY ? 'messaging' : ONLY.length ? 'partial' : '');
 const WORKERS = Number(process.env.BENCH_WORKERS || os.cpus().length);
+// An experiment: more egg-scripts flags for the eggchat server, e.g. BENCH_SERVER_ARGS=--no-sourcemap.
+const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS || '').split(/\s+/).filter(Boolean);
 
 const PLAN = QUICK
   ? { users: 100_000, duration: 3, warmup: 1, bare: 2, barePerRow: false, perHandler: 60, growthDuration: 0 }
@@ -58,6 +60,18 @@ const GROWTH_USERS = [ 10_000, PLAN.users, Number(process.env.BENCH_MAX_USERS ||
 const GROWTH_FRIENDS = Object.entries(FRIEND_COUNTS).map(([ id, friends ]) => ({ id: Number(id), friends }));
 
 const loadavg = () => os.loadavg().map(v => v.toFixed(2)).join(' ');
+
+/** The commit measured, and whether the server's sources differ from it (the bench builds the working tree). */
+function measuredCommit() {
+  try {
+    const git = args => require('node:child_process').execFileSync('git', args, { cwd: ROOT }).toString()
+      .trim();
+    const dirty = git([ 'status', '--porcelain', '--', 'app', 'config', 'database', 'app.ts', 'agent.ts', 'typings' ]);
+    return `${git([ 'rev-parse', '--short', 'HEAD' ])}${dirty ? ' + uncommitted changes' : ''}`;
+  } catch {
+    return null;
+  }
+}
 
 /** The environment defaults in package.json's start script, e.g. MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-131072}. */
 function startScriptDefaults() {
@@ -185,12 +199,13 @@ async function main() {
   log(`profile: ${profile.label}; mode: ${mode}${GROWTH ? ' + growth' : ''}${MAIN_ROWS ? '' : ' (messaging only)'}${MAIN_ROWS && MESSAGING ? ' + messaging' : ''}; load average ${loadBefore}`);
   fs.mkdirSync(DATA_DIR, { recursive: true });
 
+  const commit = measuredCommit();
   await buildServer();
   const { hashPassword, passwordFingerprint } = requireBuilt('app/lib/password.js');
   const { runPendingMigrations } = requireBuilt('app/lib/migrator.js');
 
   // Reassigned by the messaging rows (a fresh server, same title): the finally stops whichever runs.
-  let app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: serverEnv(profile, BASE_PORT) });
+  let app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: serverEnv(profile, BASE_PORT), extraArgs: SERVER_ARGS });
   const bareEnv = { ...serverEnv(profile, BASE_PORT + 1) };
   const bare = new EggServer({ name: 'bare-egg', title: 'eggchat-bench-bare', baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
 
@@ -224,7 +239,7 @@ async function main() {
       await app.stop();
       const env = messaging.messagingServerEnv(serverEnv(profile, BASE_PORT));
       const tokens = await messaging.mintSessions({ sequelize, profile, ids, secret: env.JWT_SECRET, passwordHash: seeder.passwordHash, passwordFingerprint, env });
-      app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env });
+      app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env, extraArgs: SERVER_ARGS });
       await app.start();
       report.messaging = await messaging.runMessaging({
         app, sequelize, tokens, ids, pairs, plan, localDb, localRedis, logDir: path.join(BUILD_DIR, 'logs'),
@@ -252,9 +267,11 @@ async function main() {
       autocannon: autocannonVersion,
       ws: require(require.resolve('ws/package.json', { paths: [ ROOT ] })).version,
       serverNodeOptions: process.env.BENCH_SERVER_NODE_OPTIONS || null,
+      serverArgs: SERVER_ARGS.join(' ') || null,
       serverEnv: process.env.BENCH_SERVER_ENV || null,
       startEnv: Object.entries(startScriptDefaults()).map(([ name, value ]) => `${name}=${process.env[name] || value}`).join(' ') || null,
       loadBefore,
+      commit,
     };
   } finally {
     if (KEEP) {

@@ -73,9 +73,9 @@ function markdownSection(report) {
   lines.push(`### ${meta.profileLabel} — ${meta.mode} run, ${meta.date}`);
   lines.push('');
   lines.push(`- machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGb} GB RAM, ${meta.machine.os}; Node.js ${meta.machine.node}`);
-  lines.push(`- database: ${meta.database}${meta.redis ? `; Redis ${meta.redis}` : ''}`);
+  lines.push(`- database: ${meta.database}${meta.redis ? `; Redis ${meta.redis}` : ''}${meta.commit ? `; server built from ${meta.commit}` : ''}`);
   if (!report.rows.length && report.messaging) return messagingOnlySection(report, lines);
-  lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}; bare Egg app: ${meta.workers} workers; autocannon ${meta.autocannon} in the same process as the seeding, on the same machine`);
+  lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}${meta.serverArgs ? ` (experiment: egg-scripts ${meta.serverArgs})` : ''}; bare Egg app: ${meta.workers} workers; autocannon ${meta.autocannon} in the same process as the seeding, on the same machine`);
   lines.push(`- data: ${meta.users.toLocaleString('en-US')} users; load average before the run: ${meta.loadBefore} (after it, with the bench's own load: ${meta.loadAfter}); whole run: ${meta.elapsedSeconds} s`);
   lines.push(`- each row: ${meta.warmupSeconds} s warm-up, then ${meta.durationSeconds} s measured; the bare ceiling ${meta.barePerRow ? `measured right before each row with the same connections (${meta.bareSeconds} s)` : `measured once per connection count at the start (${meta.bareSeconds} s)`}`);
   lines.push('');
@@ -121,7 +121,7 @@ function markdownSection(report) {
 /** The section of a run of the messaging rows alone (`--only=messaging`). */
 function messagingOnlySection(report, lines) {
   const { meta } = report;
-  lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers, SEND_LIMIT_10S raised${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}; load generator: \`ws\` ${meta.ws} and node:http in the bench's one process, on the same machine`);
+  lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers, SEND_LIMIT_10S raised${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}${meta.serverArgs ? ` (experiment: egg-scripts ${meta.serverArgs})` : ''}; load generator: \`ws\` ${meta.ws} and node:http in the bench's one process, on the same machine`);
   lines.push(`- data: ${meta.users.toLocaleString('en-US')} users; load average before the run: ${meta.loadBefore} (after it, with the bench's own load: ${meta.loadAfter}); whole run: ${meta.elapsedSeconds} s`);
   lines.push('');
   lines.push(messagingMarkdown(report.messaging, markdownTable));

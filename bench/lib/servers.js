@@ -55,6 +55,15 @@ const CLOCK_TICKS = (() => {
   }
 })();
 
+/** CPU time the whole machine has spent busy (everything but idle and iowait), in ms. */
+function machineBusyMs() {
+  const line = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0];
+  const fields = line.trim().split(/\s+/).slice(1)
+    .map(Number);
+  const [ user, nice, system, , , irq, softirq, steal ] = fields;
+  return ((user + nice + system + irq + softirq + (steal || 0)) * 1000) / CLOCK_TICKS;
+}
+
 /**
  * CPU time (user + system) a process has used so far, in ms; null once it is gone. `pid` may also be
  * `<pid>/task/<tid>`: one thread of it (see mainThread).
@@ -126,9 +135,10 @@ class EggServer {
    * @param {number} options.port HTTP port
    * @param {number} options.workers app workers
    * @param {object} options.env environment of the server
+   * @param {string[]} [options.extraArgs] more egg-scripts flags (an experiment, e.g. --no-sourcemap)
    */
-  constructor({ name, title, baseDir, port, workers, env }) {
-    Object.assign(this, { name, title, baseDir, port, workers, env });
+  constructor({ name, title, baseDir, port, workers, env, extraArgs = [] }) {
+    Object.assign(this, { name, title, baseDir, port, workers, env, extraArgs });
     this.logDir = path.join(DATA_DIR, 'logs', name);
     this.started = false;
   }
@@ -153,6 +163,7 @@ class EggServer {
       `--stdout=${path.join(this.logDir, 'master-stdout.log')}`,
       `--stderr=${path.join(this.logDir, 'master-stderr.log')}`,
       '--timeout=120000',
+      ...this.extraArgs,
       this.baseDir,
     ];
     const startedAt = Date.now();
@@ -186,4 +197,4 @@ class EggServer {
   }
 }
 
-module.exports = { EggServer, CpuMeter, eggProcesses, processesNamed, rssMb, mainThread };
+module.exports = { EggServer, CpuMeter, eggProcesses, processesNamed, rssMb, mainThread, machineBusyMs };
