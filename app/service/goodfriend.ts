@@ -2,6 +2,7 @@ import { Service } from 'egg';
 import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { Contact, groupContacts } from '../lib/contactGroups';
+import { userinfoOf, UserinfoColumns } from '../lib/userinfoShape';
 import { selectOne, selectRows } from '../lib/rawQuery';
 
 interface ContactRow { id: number; beizhu: string; username: string; avatar: string; friend_nickname: string; friend_id: number; uuid: string }
@@ -14,10 +15,9 @@ const COUNT_SQL = 'SELECT COUNT(*) AS count FROM goodfriend WHERE user_id = ?';
 // of mine added or removed changes it, and the API has no other way to change what the list shows.
 const CONTACTS_VERSION_SQL = 'SELECT COUNT(*) AS n, MAX(id) AS last, SUM(friend_id) AS ids FROM goodfriend WHERE user_id = ?';
 
-interface ProfileRow {
+interface ProfileRow extends UserinfoColumns {
   id: number; user_id: number; friend_id: number; nickname: string;
   u_id: number | null; u_username: string; u_avatar: string; u_nickname: string; u_role: string; u_status: number;
-  i_id: number | null; i_gender: string; i_birthday: string | null; i_bio: string | null; i_location: string | null; i_website: string | null;
 }
 
 // My row for the friend, their user row and their user_info row (outer joins, as the associations were).
@@ -90,14 +90,7 @@ export default class GoodfriendService extends Service {
         nickname: row.u_nickname,
         role: row.u_role,
         status: row.u_status,
-        userinfo: row.i_id === null ? null : {
-          id: row.i_id,
-          gender: row.i_gender,
-          birthday: row.i_birthday,
-          bio: row.i_bio,
-          location: row.i_location,
-          website: row.i_website,
-        },
+        userinfo: userinfoOf(row),
       },
     };
   }

@@ -1,13 +1,13 @@
 import { Service } from 'egg';
 import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
+import { userinfoOf, UserinfoColumns } from '../lib/userinfoShape';
 import { selectOne } from '../lib/rawQuery';
 import { effectiveUserset, normalizeUserset } from '../lib/userSettings';
 import { AuthenticatedUser } from '../extend/context';
 
-interface PublicProfileRow {
+interface PublicProfileRow extends UserinfoColumns {
   id: number; uuid: string; username: string; nickname: string; avatar: string; role: string; userset: string | null;
-  i_id: number | null; i_gender: string; i_birthday: string | null; i_bio: string | null; i_location: string | null; i_website: string | null;
 }
 
 // Only public columns: never the password, the device fingerprint, IPs or contact details.
@@ -36,14 +36,7 @@ export default class ProfileService extends Service {
       nickname: row.nickname ?? '',
       avatar: row.avatar,
       role: row.role,
-      userinfo: row.i_id === null ? null : {
-        id: row.i_id,
-        gender: row.i_gender,
-        birthday: row.i_birthday,
-        bio: row.i_bio,
-        location: row.i_location,
-        website: row.i_website,
-      },
+      userinfo: userinfoOf(row),
       userset: effectiveUserset(row.userset),
     };
   }
