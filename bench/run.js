@@ -242,7 +242,7 @@ async function main() {
       app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env, extraArgs: SERVER_ARGS });
       await app.start();
       report.messaging = await messaging.runMessaging({
-        app, sequelize, tokens, ids, pairs, plan, localDb, localRedis, logDir: path.join(BUILD_DIR, 'logs'),
+        app, sequelize, profile, tokens, ids, pairs, plan, localDb, localRedis, logDir: path.join(BUILD_DIR, 'logs'),
       });
     }
 

@@ -230,6 +230,7 @@ class MessagingLoad {
     this.unexpectedCloses = [];
     this.pingFrames = [];
     this.inFlight = 0;
+    this.keepAliveRetries = 0;
     this.next = 0;
     this.closing = false;
   }
@@ -325,11 +326,15 @@ class MessagingLoad {
   /** One message from `from` to `to`; the record is completed by the HTTP answer. */
   send(phase, from, to) {
     const k = this.next++;
-    const record = { k, phase, from, to, t0: now(), tAnswer: 0, status: 0, id: null, error: null };
+    const record = { k, phase, from, to, t0: now(), tAnswer: 0, status: 0, id: null, error: null, retried: false };
     this.records.push(record);
     this.inFlight += 1;
-    const body = JSON.stringify({ sendto_id: to, chatType: 'single', type: 'text', data: `bench message ${k}` });
+    this.post(record, JSON.stringify({ sendto_id: to, chatType: 'single', type: 'text', data: `bench message ${k}` }));
+  }
+
+  post(record, body) {
     let done = false;
+    let answered = false;
     const finish = () => {
       if (done) return false;
       done = true;
@@ -339,8 +344,9 @@ class MessagingLoad {
     };
     const req = http.request({
       host: '127.0.0.1', port: this.port, method: 'POST', path: '/api/chat/socket/sendmessage', agent: this.agent, timeout: 10_000,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), token: this.tokens[from] },
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), token: this.tokens[record.from] },
     }, res => {
+      answered = true;
       const chunks = [];
       res.on('data', chunk => chunks.push(chunk));
       res.on('end', () => {
@@ -361,7 +367,18 @@ class MessagingLoad {
       res.on('error', err => { if (finish()) record.error = err.message; });
     });
     req.on('timeout', () => req.destroy(new Error('timeout (10 s)')));
-    req.on('error', err => { if (finish()) record.error = err.code || err.message; });
+    req.on('error', err => {
+      // The keep-alive race: the server closed an idle connection just as this request went out on it
+      // (nothing answered, nothing logged). Node's documentation: retry such a request once.
+      if (!done && !answered && !record.retried && req.reusedSocket && err.code === 'ECONNRESET') {
+        done = true;
+        record.retried = true;
+        this.keepAliveRetries += 1;
+        this.post(record, body);
+        return;
+      }
+      if (finish()) record.error = err.code || err.message;
+    });
     req.end(body);
   }
 
@@ -650,6 +667,81 @@ async function collectProfiles(pids, name) {
   });
 }
 
+/**
+ * BENCH_MSG_PROBES=1 (an experiment: the probes add a little load): while a step runs, every 25 ms a
+ * GET /api/health (a worker's event loop, its pool, SELECT 1 and a Redis PING), and from the bench
+ * itself a one-row INSERT + COMMIT into a scratch table of the bench database (MariaDB only: on SQLite
+ * it would contend for the server's write lock) and a Redis PING. Where a slow second of messages
+ * comes from shows in which probe was slow in the same second.
+ */
+const PROBES = process.env.BENCH_MSG_PROBES === '1';
+
+class Probes {
+  constructor({ port, sequelize, profile }) {
+    Object.assign(this, { port, sequelize, profile });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.samples = { health: [], commit: [], redis: [] };
+  }
+
+  async start() {
+    if (this.sequelize.getDialect() === 'mysql') {
+      await this.sequelize.query('CREATE TABLE IF NOT EXISTS bench_probe (id INT AUTO_INCREMENT PRIMARY KEY, at BIGINT) ENGINE=InnoDB');
+      this.mysql = true;
+    }
+    if (this.profile.redis) {
+      const Redis = require(require.resolve('ioredis', { paths: [ ROOT ] }));
+      const { host, port, password, db } = this.profile.redis;
+      this.redis = new Redis({ host, port, password: password || undefined, db, maxRetriesPerRequest: 1 });
+    }
+    this.stopped = false;
+    const loop = async (kind, work) => {
+      while (!this.stopped) {
+        const t = now();
+        try {
+          await work();
+          this.samples[kind].push([ t, now() - t ]);
+        } catch {
+          this.samples[kind].push([ t, -1 ]);
+        }
+        await sleep(Math.max(0, 25 - (now() - t)));
+      }
+    };
+    this.loops = [
+      loop('health', () => new Promise((resolve, reject) => {
+        http.get({ host: '127.0.0.1', port: this.port, path: '/api/health', agent: this.agent }, res => { res.resume(); res.on('end', resolve); }).on('error', reject);
+      })),
+      this.mysql ? loop('commit', () => this.sequelize.query('INSERT INTO bench_probe (at) VALUES (1)')) : null,
+      this.redis ? loop('redis', () => this.redis.ping()) : null,
+    ].filter(Boolean);
+  }
+
+  async stop() {
+    this.stopped = true;
+    await Promise.all(this.loops);
+    if (this.redis) this.redis.disconnect();
+    this.agent.destroy();
+  }
+
+  /** Per kind: p50/p99/max in the window, and the max in each second of it. */
+  report(window) {
+    const seconds = Math.ceil((window.endedAt - window.startedAt) / 1000);
+    const out = {};
+    for (const [ kind, samples ] of Object.entries(this.samples)) {
+      const mine = samples.filter(([ t ]) => t >= window.startedAt && t < window.endedAt);
+      if (!mine.length) continue;
+      const sorted = mine.map(([ , ms ]) => ms).filter(ms => ms >= 0).sort((a, b) => a - b);
+      const perSecond = Array.from({ length: seconds }, () => 0);
+      for (const [ t, ms ] of mine) {
+        const second = Math.floor((t - window.startedAt) / 1000);
+        if (second < seconds) perSecond[second] = Math.max(perSecond[second], ms < 0 ? 10_000 : ms);
+      }
+      out[kind] = { ...stats(sorted), failed: mine.length - sorted.length, perSecondMax: perSecond.map(v => round(v, 1)) };
+    }
+    this.samples = { health: [], commit: [], redis: [] };
+    return out;
+  }
+}
+
 /** MariaDB's own counters (global: anything else using the server at the time counts too). */
 async function mysqlCounters(sequelize) {
   if (sequelize.getDialect() !== 'mysql') return null;
@@ -668,7 +760,7 @@ function perMessage(before, after, messages) {
  * The whole messaging phase against a started server. `app` is the EggServer (for pids), `sequelize`
  * the bench's connection (MariaDB counters), `tokens` from mintSessions.
  */
-async function runMessaging({ app, sequelize, tokens, ids, pairs, plan, localDb, localRedis, logDir }) {
+async function runMessaging({ app, sequelize, profile, tokens, ids, pairs, plan, localDb, localRedis, logDir }) {
   const deadline = Date.now() + plan.maxSeconds * 1000;
   const eggPids = role => eggProcesses(app.title).filter(p => p.role === role)
     .map(p => p.pid);
@@ -782,9 +874,12 @@ async function runMessaging({ app, sequelize, tokens, ids, pairs, plan, localDb,
       eld.enable();
       const profiling = PROFILE_DIR && phase === 'target' ? app.workerPids() : null;
       if (profiling) await profileSignal(profiling);
+      const probes = PROBES ? new Probes({ port: app.port, sequelize, profile }) : null;
+      if (probes) await probes.start();
       meter.start();
       const machineBefore = machineBusyMs();
       const window = await load.run(phase, rate, seconds, pairs);
+      if (probes) await probes.stop();
       const drained = await load.drain(phase, plan.drainMs);
       // A rate the server did not keep up with leaves sends queued: the next step starts without them.
       const backlogAtDrainEnd = load.inFlight;
@@ -821,6 +916,15 @@ async function runMessaging({ app, sequelize, tokens, ids, pairs, plan, localDb,
       row.sustained = row.skipped === 0 && row.failed === 0 && row.drained &&
         row.achievedPerSecond >= 0.95 * rate && row.e2e.p50 !== null && row.e2e.p50 <= 200;
       row.timeline = load.timeline(phase, window);
+      if (probes) {
+        row.probes = probes.report(window);
+        // The slow seconds of messages next to what each probe saw in them.
+        row.slowSeconds = row.timeline.filter(t => t.p99 !== null && t.p99 > 60).map(t => ({
+          second: t.second, messagesP99: t.p99,
+          ...Object.fromEntries(Object.entries(row.probes).map(([ kind, r ]) => [ `${kind}Max`, r.perSecondMax[t.second] ])),
+        }));
+        log(`messaging ${phase} probes: ${Object.entries(row.probes).map(([ kind, r ]) => `${kind} p50 ${r.p50} p99 ${r.p99} max ${r.max} ms`).join('; ')}; slow seconds: ${JSON.stringify(row.slowSeconds)}`);
+      }
       row.heartbeat = load.heartbeatSplit(phase, window);
       result.steps.push(row);
       log(`messaging ${phase} ${rate}/s × ${seconds} s: sent ${row.sent}, 200 ${row.answered200}, received ${row.received}, achieved ${row.achievedPerSecond}/s, e2e p50 ${row.e2e.p50} ms p99 ${row.e2e.p99} ms max ${row.e2e.max} ms, http p99 ${row.http.p99} ms, skipped ${row.skipped}, failed ${row.failed}, cpu ms/msg ${JSON.stringify(cpu)}, loadgen loop p99 ${row.loadgenEventLoopP99Ms} ms${row.sustained ? '' : ' — not sustained'}`);
@@ -891,6 +995,7 @@ async function runMessaging({ app, sequelize, tokens, ids, pairs, plan, localDb,
       failedSends: load.records.length - answered.length,
       unexpectedCloses: load.unexpectedCloses.length,
       unexpectedFrames: load.unexpectedFrames.length,
+      keepAliveRetries: load.keepAliveRetries,
     };
     result.samples = {
       duplicates: load.duplicates.slice(0, 5),
