@@ -14,7 +14,18 @@ export type BusEvent =
   /** The account was disabled or deleted: every socket closes. */
   | { k: 'disabled' }
   /** A socket of the user opened (with single sessions, the older sockets are logged out). */
-  | { k: 'opened'; conn: string; at: number };
+  | { k: 'opened'; conn: string; at: number }
+  /** The user's group memberships changed (joined, approved, quit, removed, dissolved): reload them. */
+  | { k: 'groups' };
+
+/**
+ * A new entry of a group's log (committed): `seq` is the group's sequence number, `v` the group's
+ * member_version read under the same row lock, `skip` a user it is not pushed to (the sender of a chat
+ * message; null for notices, which reach everyone). Published once per entry, whatever the member count.
+ */
+export interface GroupEvent { g: number; seq: number; v: number; skip: number | null; payload: string }
+
+export type GroupHandler = (event: GroupEvent) => void;
 
 export type BusHandler = (userId: number, event: BusEvent) => void;
 
@@ -25,6 +36,9 @@ export interface Bus {
   subscribe(userId: number): Promise<void>;
   unsubscribe(userId: number): Promise<void>;
   onEvent(handler: BusHandler): void;
+  /** To every worker of every instance (each pushes to its own sockets of the group's members). */
+  publishGroup(event: GroupEvent): Promise<void>;
+  onGroupEvent(handler: GroupHandler): void;
   /** Events may have been missed (the link to Redis was lost and is back): the holder pumps its sockets. */
   onRecovered(handler: () => void): void;
   close(): Promise<void>;

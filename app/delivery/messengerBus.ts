@@ -1,6 +1,7 @@
-import { Bus, BusEvent, BusHandler } from './events';
+import { Bus, BusEvent, BusHandler, GroupEvent, GroupHandler } from './events';
 
 const ACTION = 'eggchat:bus';
+const GROUP_ACTION = 'eggchat:bus:group';
 
 interface Messenger { sendToApp(action: string, data: unknown): void; on(action: string, listener: (data: any) => void): void }
 
@@ -11,9 +12,19 @@ interface Messenger { sendToApp(action: string, data: unknown): void; on(action:
  */
 export class MessengerBus implements Bus {
   private handler: BusHandler = () => undefined;
+  private groupHandler: GroupHandler = () => undefined;
 
   constructor(private readonly messenger: Messenger) {
     messenger.on(ACTION, (data: { u: number; e: BusEvent }) => this.handler(data.u, data.e));
+    messenger.on(GROUP_ACTION, (event: GroupEvent) => this.groupHandler(event));
+  }
+
+  async publishGroup(event: GroupEvent): Promise<void> {
+    this.messenger.sendToApp(GROUP_ACTION, event);
+  }
+
+  onGroupEvent(handler: GroupHandler): void {
+    this.groupHandler = handler;
   }
 
   async publish(userId: number, event: BusEvent): Promise<void> {

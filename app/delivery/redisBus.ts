@@ -1,6 +1,8 @@
-import { Bus, BusEvent, BusHandler } from './events';
+import { Bus, BusEvent, BusHandler, GroupEvent, GroupHandler } from './events';
 
 const PREFIX = 'chat:u:';
+/** One channel for every group's entries, subscribed by every worker: one publish per group message. */
+const GROUP_CHANNEL = 'chat:g';
 
 /**
  * The production bus: one Redis pub/sub channel per user (`chat:u:<id>`), subscribed by the workers of
@@ -12,6 +14,7 @@ export class RedisBus implements Bus {
   private readonly subscriber: any;
   private readonly counts = new Map<number, number>();
   private handler: BusHandler = () => undefined;
+  private groupHandler: GroupHandler = () => undefined;
   private recovered: () => void = () => undefined;
   private wasReady = false;
 
@@ -19,6 +22,14 @@ export class RedisBus implements Bus {
     // Its own connection (a subscriber can do nothing else); queue commands while reconnecting, retry for ever.
     this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false });
     this.subscriber.on('message', (channel: string, text: string) => {
+      if (channel === GROUP_CHANNEL) {
+        try {
+          this.groupHandler(JSON.parse(text));
+        } catch {
+          // Not ours.
+        }
+        return;
+      }
       if (!channel.startsWith(PREFIX)) return;
       let event: BusEvent;
       try {
@@ -33,11 +44,20 @@ export class RedisBus implements Bus {
       if (this.wasReady) this.recovered();
       this.wasReady = true;
     });
+    this.subscriber.subscribe(GROUP_CHANNEL).catch((err: Error) => this.logger.warn('[chat bus] subscribe %s: %s', GROUP_CHANNEL, err.message));
     this.subscriber.on('error', (err: Error) => this.logger.warn('[chat bus] redis subscriber: %s', err.message));
   }
 
   async publish(userId: number, event: BusEvent): Promise<void> {
     await this.publisher.publish(PREFIX + userId, JSON.stringify(event));
+  }
+
+  async publishGroup(event: GroupEvent): Promise<void> {
+    await this.publisher.publish(GROUP_CHANNEL, JSON.stringify(event));
+  }
+
+  onGroupEvent(handler: GroupHandler): void {
+    this.groupHandler = handler;
   }
 
   async subscribe(userId: number): Promise<void> {

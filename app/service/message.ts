@@ -85,7 +85,7 @@ export default class MessageService extends Service {
     const limit = this.config.chat.throttle.sendPerUser;
     const counter = await this.app.kvStore.incr(`throttle:send:user:${me.id}`, limit.windowSeconds);
     if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
-    if (input.chatType === 'group') throw new BusinessError(MSG.groupUnavailable);
+    if (input.chatType === 'group') return this.service.groupMessage.send(me, input);
     if (input.sendto_id === me.id) throw new BusinessError(MSG.sendToSelf);
     try {
       return await this.app.transaction(transaction => this.sendOnce(me, input, transaction));
@@ -168,7 +168,7 @@ export default class MessageService extends Service {
    * if away). Recalling a recalled message again answers the notice and sends nothing more.
    */
   async revoke(me: AuthenticatedUser, messageUuid: string, chatType: 'single' | 'group'): Promise<MessageObject> {
-    if (chatType === 'group') throw new BusinessError(MSG.groupUnavailable);
+    if (chatType === 'group') return this.service.groupMessage.revoke(me, messageUuid);
     return this.app.transaction(async transaction => {
       const stored = await findByUuid(this.sequelize, messageUuid, transaction);
       if (!stored || stored.from_id !== me.id || stored.chat_type !== 'single') throw new BusinessError(MSG.messageMissing);
