@@ -76,6 +76,8 @@ export default class MessageService extends Service {
   }
 
   async send(me: AuthenticatedUser, input: SendInput): Promise<MessageObject> {
+    // Group messages have their own store, retries and throttle (service/groupMessage.ts).
+    if (input.chatType === 'group') return this.service.groupMessage.send(me, input);
     // A retry of a stored send is answered before anything is counted: a client retrying after a timeout
     // never gets a 429 for a message that went through.
     if (input.client_msg_id) {
@@ -85,7 +87,6 @@ export default class MessageService extends Service {
     const limit = this.config.chat.throttle.sendPerUser;
     const counter = await this.app.kvStore.incr(`throttle:send:user:${me.id}`, limit.windowSeconds);
     if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
-    if (input.chatType === 'group') return this.service.groupMessage.send(me, input);
     if (input.sendto_id === me.id) throw new BusinessError(MSG.sendToSelf);
     try {
       return await this.app.transaction(transaction => this.sendOnce(me, input, transaction));
