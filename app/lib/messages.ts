@@ -61,4 +61,7 @@ export const MSG = {
   sendTooFrequent: '发送消息过于频繁，请稍后再试',
   messageMissing: '消息不存在或者不是您发送的',
   revokeTooLate: '消息超过5分钟，不能撤回',
+  // Group messages (sendmessage / revokeMessage with chatType group).
+  notInGroupSend: '您不在群里，无法发消息',
+  notInGroupRevoke: '你不在该群聊中，操作失败',
 } as const;
