@@ -8,7 +8,7 @@ import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequeli
 import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
 
 const MIGRATE_DB = 'eggchat_migrate_test';
-const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor' ];
+const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'group', 'group_user', 'group_log' ];
 const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
 
 /** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
@@ -113,6 +113,42 @@ const SPEC: Record<string, Record<string, ColumnSpec>> = {
     user_id: { kind: 'ref' },
     delivered_seq: { kind: 'bigint', nullable: false, default: '0' },
     update_time: { kind: 'date', nullable: true },
+  },
+  // Groups (issue 13; docs/design/groups.md §1 and §7): the original's two tables plus the delivery columns, and the log.
+  group: {
+    id: { kind: 'id' },
+    uuid: { kind: 'char', length: 36, nullable: false },
+    user_id: { kind: 'ref', nullable: false },
+    name: { kind: 'string', length: 50, nullable: false, default: '' },
+    avatar: { kind: 'text', nullable: true },
+    remark: { kind: 'string', length: 500, nullable: false, default: '' },
+    invite_confirm: { kind: 'tinyint', nullable: false, default: '0' },
+    status: { kind: 'tinyint', nullable: false, default: '1' },
+    last_seq: { kind: 'bigint', nullable: false, default: '0' },
+    member_version: { kind: 'int', nullable: false, default: '0' },
+    closed_seq: { kind: 'bigint', nullable: true },
+    ...TIMESTAMPS,
+  },
+  group_user: {
+    id: { kind: 'id' },
+    group_id: { kind: 'ref', nullable: false },
+    user_id: { kind: 'ref', nullable: false },
+    nickname: { kind: 'string', length: 50, nullable: false, default: '' },
+    avatar: { kind: 'string', length: 1000, nullable: false, default: '' },
+    status: { kind: 'tinyint', nullable: false, default: '1' },
+    joined_seq: { kind: 'bigint', nullable: true },
+    left_seq: { kind: 'bigint', nullable: true },
+    delivered_seq: { kind: 'bigint', nullable: false, default: '0' },
+    ...TIMESTAMPS,
+  },
+  group_log: {
+    id: { kind: 'bigid' },
+    group_id: { kind: 'ref', nullable: false },
+    seq: { kind: 'bigint', nullable: false },
+    message_id: { kind: 'bigint', nullable: true },
+    skip_user_id: { kind: 'ref', nullable: true },
+    payload: { kind: 'text', nullable: false },
+    create_time: { kind: 'date', nullable: true },
   },
   kv_store: {
     key: { kind: 'string', length: 191, nullable: false },
@@ -305,12 +341,12 @@ describe('test/database/migrations.test.ts', () => {
     });
 
     it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
-      assert.strictEqual(applied.length, 7);
+      assert.strictEqual(applied.length, 8);
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
     });
 
-    it('creates user, user_info, goodfriend, goodfriendapply, kv_store and the messaging tables', async () => {
+    it('creates user, user_info, goodfriend, goodfriendapply, kv_store, the messaging and the group tables', async () => {
       assert.deepStrictEqual(await tableNames(db), [ 'SequelizeMeta', ...TABLES ].sort());
     });
 
@@ -341,6 +377,36 @@ describe('test/database/migrations.test.ts', () => {
       assert.strictEqual((await uniqueIndexesOn(db, 'message', [ 'uuid' ])).length, 1, 'unique message.uuid');
       assert.strictEqual((await uniqueIndexesOn(db, 'message', [ 'from_id', 'client_msg_id' ])).length, 1, 'unique message(from_id, client_msg_id)');
       assert.ok((await indexes(db, 'message')).some(index => index.fields.join(',') === 'from_id,to_id,chat_type,id'));
+      // Groups: one member row per (group, user); every lookup of docs/design/groups.md §1 indexed.
+      assert.strictEqual((await uniqueIndexesOn(db, 'group', [ 'uuid' ])).length, 1, 'unique group.uuid');
+      assert.strictEqual((await uniqueIndexesOn(db, 'group_user', [ 'group_id', 'user_id' ])).length, 1, 'unique group_user(group_id, user_id)');
+      assert.strictEqual((await uniqueIndexesOn(db, 'group_log', [ 'group_id', 'seq' ])).length, 1, 'unique group_log(group_id, seq)');
+      const fieldsOf = async (table: string) => (await indexes(db, table)).map(index => index.fields.join(','));
+      assert.ok((await fieldsOf('group')).includes('user_id'));
+      assert.ok((await fieldsOf('group_user')).includes('user_id,status,group_id'));
+      assert.ok((await fieldsOf('group_user')).includes('group_id,status,id'));
+      assert.ok((await fieldsOf('group_log')).includes('message_id'));
+    });
+
+    it('quotes the reserved table name `group`: a group, its members and its log round-trip', async () => {
+      // Plain ids: the user count of the tests below stays as they expect.
+      const owner = 900001;
+      const member = 900002;
+      const now = new Date();
+      await db.query('INSERT INTO `group` (uuid, user_id, name, avatar, create_time, update_time) VALUES (?, ?, ?, ?, ?, ?)', {
+        replacements: [ '00000000-0000-4000-8000-00000000aaaa', owner, '群', 'a.png', now, now ],
+      });
+      const [ group ] = await db.query<any>('SELECT * FROM `group` WHERE user_id = ?', { replacements: [ owner ], type: QueryTypes.SELECT });
+      assert.strictEqual(group.remark, '');
+      assert.deepStrictEqual([ group.invite_confirm, group.status, group.last_seq, group.member_version, group.closed_seq, group.order ].map(v => (v === null ? null : Number(v))),
+        [ 0, 1, 0, 0, null, 50 ]);
+      const qi = db.getQueryInterface();
+      await qi.bulkInsert('group_user', [{ group_id: group.id, user_id: member, create_time: now, update_time: now }]);
+      await rejectsAsDuplicate(qi.bulkInsert('group_user', [{ group_id: group.id, user_id: member }]), 'the same member twice');
+      const [ row ] = await db.query<any>('SELECT * FROM group_user WHERE group_id = ?', { replacements: [ group.id ], type: QueryTypes.SELECT });
+      assert.deepStrictEqual([ row.nickname, row.avatar, Number(row.status), row.joined_seq, row.left_seq, Number(row.delivered_seq) ], [ '', '', 1, null, null, 0 ]);
+      await qi.bulkInsert('group_log', [{ group_id: group.id, seq: 1, payload: '{}', create_time: now }]);
+      await rejectsAsDuplicate(qi.bulkInsert('group_log', [{ group_id: group.id, seq: 1, payload: '{}' }]), 'the same sequence number twice');
     });
 
     it('refuses a second user with the same username, whatever its case, or the same uuid', async () => {
@@ -511,6 +577,71 @@ describe('test/database/migrations.test.ts', () => {
 
     it('applies nothing when run a second time', async function() {
       this.timeout(timeout);
+      assert.deepStrictEqual(await runPendingMigrations(db), []);
+    });
+  });
+
+  describe('on a database with the original\'s group tables (no delivery columns, a member stored twice)', () => {
+    let db: Sequelize;
+
+    before(async function() {
+      this.timeout(timeout);
+      db = await freshDatabase();
+      const qi = db.getQueryInterface();
+      const { INTEGER, STRING, CHAR, DATE, TINYINT, TEXT } = DataTypes;
+      await qi.createTable('group', {
+        id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
+        uuid: { type: CHAR(36), allowNull: false },
+        user_id: { type: INTEGER.UNSIGNED, allowNull: false },
+        name: { type: STRING(50), allowNull: false, defaultValue: '' },
+        avatar: { type: TEXT },
+        remark: { type: STRING(500), allowNull: false, defaultValue: '' },
+        invite_confirm: { type: TINYINT, allowNull: false, defaultValue: 0 },
+        status: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        order: { type: INTEGER, defaultValue: 50 },
+        create_time: { type: DATE },
+        update_time: { type: DATE },
+      });
+      await qi.createTable('group_user', {
+        id: { type: INTEGER.UNSIGNED, primaryKey: true, autoIncrement: true },
+        group_id: { type: INTEGER.UNSIGNED, allowNull: false },
+        user_id: { type: INTEGER.UNSIGNED, allowNull: false },
+        nickname: { type: STRING(50), allowNull: false, defaultValue: '' },
+        avatar: { type: STRING(1000), allowNull: false, defaultValue: '' },
+        status: { type: TINYINT, allowNull: false, defaultValue: 1 },
+        order: { type: INTEGER, defaultValue: 50 },
+        create_time: { type: DATE },
+        update_time: { type: DATE },
+      });
+      await qi.bulkInsert('group', [{ uuid: '00000000-0000-4000-8000-00000000bbbb', user_id: 1, name: '老群', avatar: 'a.png' }]);
+      await qi.bulkInsert('group_user', [
+        { group_id: 1, user_id: 1, nickname: 'first', status: 1 },
+        { group_id: 1, user_id: 2, nickname: 'waiting', status: 2 },
+        // The original's invite race stored a member twice: the later copy goes.
+        { group_id: 1, user_id: 1, nickname: 'copy', status: 1 },
+      ]);
+      await runPendingMigrations(db);
+    });
+
+    after(async function() {
+      this.timeout(timeout);
+      await dropDatabase(db);
+    });
+
+    it('adds the delivery columns, keeps the rows, removes duplicate members and adds the unique index', async () => {
+      for (const table of [ 'group', 'group_user' ]) {
+        const described = await db.getQueryInterface().describeTable(table) as Record<string, any>;
+        assert.deepStrictEqual(Object.keys(described).sort(), Object.keys(SPEC[table]).sort(), table);
+      }
+      const [ group ] = await db.query<any>('SELECT name, last_seq, member_version, closed_seq FROM `group`', { type: QueryTypes.SELECT });
+      assert.deepStrictEqual([ group.name, Number(group.last_seq), Number(group.member_version), group.closed_seq ], [ '老群', 0, 0, null ]);
+      const members = await db.query<any>('SELECT user_id, nickname, status, joined_seq, left_seq, delivered_seq FROM group_user ORDER BY id', { type: QueryTypes.SELECT });
+      // Active members of the original receive from now on (joined_seq 0); an applicant has no position.
+      assert.deepStrictEqual(members.map(m => [ Number(m.user_id), m.nickname, Number(m.status), m.joined_seq === null ? null : Number(m.joined_seq), m.left_seq, Number(m.delivered_seq) ]), [
+        [ 1, 'first', 1, 0, null, 0 ],
+        [ 2, 'waiting', 2, null, null, 0 ],
+      ]);
+      assert.strictEqual((await uniqueIndexesOn(db, 'group_user', [ 'group_id', 'user_id' ])).length, 1);
       assert.deepStrictEqual(await runPendingMigrations(db), []);
     });
   });
