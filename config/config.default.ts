@@ -58,7 +58,7 @@ export interface ChatConfig {
   docsEnabled: boolean;
   throttle: Record<'loginFailPerAccount' | 'loginFailPerIp' | 'registerPerIp' | 'applyPerUser' | 'visitorPerDevice' | 'visitorPerIp' | 'sendPerUser', ThrottleRule>;
   /** /ws limits (app/socket/server.ts). */
-  socket: { maxPayloadBytes: number; maxSocketsPerWorker: number; maxFramesPer10s: number; heartbeatMs: number };
+  socket: { maxPayloadBytes: number; maxSocketsPerWorker: number; maxFramesPer10s: number; heartbeatMs: number; groupCursorFlushMs: number };
   /** sendmessage / revokeMessage (app/service/message.ts). */
   message: { maxDataLength: number; maxOptionsLength: number; revokeWindowSeconds: number };
   /** The visitor routes' `X-Security-Sign` check (app/lib/visitorSign.ts): anti-abuse friction, not authentication. */
@@ -210,6 +210,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       maxFramesPer10s: intFromEnv('WS_MAX_FRAMES_10S', 60),
       // The original pings every 30 s; a socket silent for two beats is dropped.
       heartbeatMs: intFromEnv('WS_HEARTBEAT_MS', 30000),
+      /** How often confirmed group receipts are written (per online member, not per message). */
+      groupCursorFlushMs: intFromEnv('GROUP_CURSOR_FLUSH_MS', 5000),
     },
     message: {
       maxDataLength: intFromEnv('MESSAGE_MAX_LENGTH', 10000),

@@ -1,6 +1,6 @@
 import { Service } from 'egg';
 import { Sequelize, Transaction } from 'sequelize';
-import { insertGroupLog, nextGroupSeq } from '../repository/groupLog';
+import { GroupPosition, insertGroupLog, nextGroupSeq } from '../repository/groupLog';
 import { GroupEvent } from '../delivery/events';
 import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
@@ -23,9 +23,22 @@ export default class GroupLogService extends Service {
    * original's "group unavailable" refusal when the group is missing, dissolved or locked.
    */
   async append(groupId: number, payload: object, transaction: Transaction, options: GroupLogOptions = {}): Promise<number> {
-    const sequelize = this.app.model as unknown as Sequelize;
-    const position = await nextGroupSeq(sequelize, transaction, groupId);
+    return this.appendAt(groupId, await this.reserve(groupId, transaction), payload, transaction, options);
+  }
+
+  /**
+   * Takes the group's next sequence number (and its row lock) without writing the entry yet: a caller
+   * that must check something under the lock first (a sender's membership) appends with appendAt.
+   */
+  async reserve(groupId: number, transaction: Transaction): Promise<GroupPosition> {
+    const position = await nextGroupSeq(this.app.model as unknown as Sequelize, transaction, groupId);
     if (!position) throw new BusinessError(MSG.groupUnavailable);
+    return position;
+  }
+
+  /** Writes the entry at a position taken by reserve in the same transaction. */
+  async appendAt(groupId: number, position: GroupPosition, payload: object, transaction: Transaction, options: GroupLogOptions = {}): Promise<number> {
+    const sequelize = this.app.model as unknown as Sequelize;
     const json = JSON.stringify(payload);
     const skip = options.skipUserId ?? null;
     await insertGroupLog(sequelize, transaction, { groupId, seq: position.seq, messageId: options.messageId ?? null, skipUserId: skip, payload: json });

@@ -5,10 +5,12 @@ import { hostname } from 'node:os';
 import { Sequelize } from 'sequelize';
 import WebSocket, { WebSocketServer } from 'ws';
 import { AuthenticatedUser } from '../extend/context';
-import { Bus, BusEvent } from '../delivery/events';
-import { ChatConnection } from '../delivery/chatConnection';
+import { Bus, BusEvent, GroupEvent } from '../delivery/events';
+import { ChatConnection, GroupIndex } from '../delivery/chatConnection';
 import { lastSeqs } from '../repository/chatInbox';
+import { groupHeads } from '../repository/groupLog';
 import { CursorWriter } from '../delivery/cursorWriter';
+import { GroupCursorWriter } from '../delivery/groupCursorWriter';
 import { CLOSE, FRAME_TEXT, failFrame, forceLogoutFrame, pingFrame, pongFrame, systemFrame } from '../delivery/frames';
 import { HttpError } from '../lib/errors';
 import { toHttpError } from '../lib/errors/toHttpError';
@@ -27,6 +29,7 @@ export interface SocketLimits {
   /** Frames a client may send within 10 s (its pings included). */
   maxFramesPer10s: number;
   heartbeatMs: number;
+  groupCursorFlushMs: number;
 }
 
 /**
@@ -37,17 +40,24 @@ export interface SocketLimits {
 export class ChatSocketServer {
   private readonly wss: WebSocketServer;
   private readonly byUser = new Map<number, Set<ChatConnection>>();
+  /** Sockets of this worker by the groups whose entries they receive. */
+  private readonly byGroup = new Map<number, Set<ChatConnection>>();
+  private readonly groupIndex: GroupIndex = { update: (connection, before, after) => this.indexGroups(connection, before, after) };
   private heartbeat?: NodeJS.Timeout;
   private stopping = false;
   private count = 0;
   private readonly presenceValue = `${hostname()}:${process.pid}`;
   private readonly cursors: CursorWriter;
+  private readonly groupCursors: GroupCursorWriter;
 
   constructor(private readonly app: Application, private readonly bus: Bus, private readonly limits: SocketLimits) {
     this.cursors = new CursorWriter(app.model as unknown as Sequelize, app.logger);
+    this.groupCursors = new GroupCursorWriter(app.model as unknown as Sequelize, app.logger, limits.groupCursorFlushMs);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxPayloadBytes, perMessageDeflate: false, clientTracking: false });
     bus.onEvent((userId, event) => this.dispatch(userId, event));
-    bus.onRecovered(() => this.forEach(connection => void connection.pump()));
+    bus.onGroupEvent(event => this.dispatchGroup(event));
+    // Events may have been missed meanwhile, membership changes too: reload and pump.
+    bus.onRecovered(() => this.forEach(connection => connection.onGroupsChanged()));
   }
 
   /** Sockets open on this worker. */
@@ -74,7 +84,7 @@ export class ChatSocketServer {
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.forEach(connection => connection.ws.terminate());
     // Confirmations received so far are kept (before the database pool closes).
-    await this.cursors.flush();
+    await Promise.all([ this.cursors.flush(), this.groupCursors.flush() ]);
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -119,7 +129,8 @@ export class ChatSocketServer {
   }
 
   private onOpen(ws: WebSocket, me: AuthenticatedUser): void {
-    const connection = new ChatConnection(ws, me.id, me.sid, me.role, this.app.model as unknown as Sequelize, this.app.logger, this.cursors);
+    const connection = new ChatConnection(ws, me.id, me.sid, me.role, this.app.model as unknown as Sequelize, this.app.logger,
+      this.cursors, this.groupCursors, this.groupIndex);
     this.add(connection);
     ws.on('error', () => undefined);
     ws.on('close', () => {
@@ -177,9 +188,33 @@ export class ChatSocketServer {
         case 'opened':
           if (this.app.config.chat.singleSession) this.closeOlder(userId, event.at, event.conn);
           break;
+        case 'groups':
+          connection.onGroupsChanged();
+          break;
         default:
           break;
       }
+    }
+  }
+
+  /** A group's new entry: to this worker's sockets of its members (each decides what its user may see). */
+  private dispatchGroup(event: GroupEvent): void {
+    const connections = this.byGroup.get(event.g);
+    if (!connections) return;
+    for (const connection of [ ...connections ]) connection.onGroupEntry(event);
+  }
+
+  private indexGroups(connection: ChatConnection, before: number[], after: number[]): void {
+    const keep = new Set(after);
+    for (const groupId of before) {
+      if (keep.has(groupId)) continue;
+      const set = this.byGroup.get(groupId);
+      if (set && set.delete(connection) && set.size === 0) this.byGroup.delete(groupId);
+    }
+    for (const groupId of after) {
+      let set = this.byGroup.get(groupId);
+      if (!set) this.byGroup.set(groupId, set = new Set());
+      set.add(connection);
     }
   }
 
@@ -244,11 +279,21 @@ export class ChatSocketServer {
     });
   }
 
-  /** Sockets whose inbox holds more than they pushed (a lost event) pump. */
+  /** Sockets whose inbox or groups hold more than they pushed (a lost event, a missed membership change) pump. */
   private async catchUp(batch: ChatConnection[]): Promise<void> {
-    const last = await lastSeqs(this.app.model as unknown as Sequelize, [ ...new Set(batch.map(c => c.userId)) ]);
+    const sequelize = this.app.model as unknown as Sequelize;
+    const groupIds = new Set<number>();
+    for (const connection of batch) for (const { groupId } of connection.groupPositions()) groupIds.add(groupId);
+    const [ last, heads ] = await Promise.all([
+      lastSeqs(sequelize, [ ...new Set(batch.map(c => c.userId)) ]),
+      groupHeads(sequelize, [ ...groupIds ]),
+    ]);
     for (const connection of batch) {
-      if ((last.get(connection.userId) ?? 0) > connection.pushedSeq) void connection.pump();
+      for (const { groupId } of connection.groupPositions()) {
+        const head = heads.get(groupId);
+        if (head) connection.noteGroupHead(groupId, head.last, head.version);
+      }
+      if ((last.get(connection.userId) ?? 0) > connection.pushedSeq || connection.behind) void connection.pump();
     }
   }
 
