@@ -6,11 +6,10 @@ import * as fc from 'fast-check';
 import * as qs from 'qs';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../helpers/db';
+import { listenApp } from '../helpers/socket';
 import { PASSWORD, TestUser, login, post, registerUser, uniqueName } from '../helpers/api';
 import { MSG } from '../../app/lib/messages';
 import { CLIENT_ERROR_MESSAGES } from '../../config/config.default';
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const mockHttpServer: (a: typeof app) => http.Server = require('egg-mock/lib/mock_http_server');
 
 /**
  * Property-based fuzzing of every route in app/router.ts with a valid token: random and hostile values in
@@ -381,18 +380,12 @@ function compact(message: string): string {
 
 describe('test/app/fuzz.property.test.ts', function() {
   this.timeout(300_000);
-  let server: http.Server;
-  let startedServer = false;
+  let stopServer: () => Promise<void>;
 
   before(async () => {
     await app.ready();
     await resetDatabase(app);
-    server = mockHttpServer(app);
-    if (!server.listening) {
-      startedServer = true;
-      await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-    }
-    port = (server.address() as net.AddressInfo).port;
+    ({ port, close: stopServer } = await listenApp(app));
     const [ me, friend, applicant, stranger ] = [ await registerUser(app), await registerUser(app), await registerUser(app), await registerUser(app) ];
     await app.model.Goodfriend.bulkCreate([{ user_id: me.id, friend_id: friend.id }, { user_id: friend.id, friend_id: me.id }] as any);
     await post(app, '/api/chat/applyfriend', applicant.token).send({ friend_id: me.id, nickname: '申请' }).expect(200);
@@ -405,7 +398,7 @@ describe('test/app/fuzz.property.test.ts', function() {
 
   after(async () => {
     agent.destroy();
-    if (startedServer) await new Promise<void>(resolve => server.close(() => resolve()));
+    await stopServer();
   });
 
   ROUTES.forEach((route, index) => {

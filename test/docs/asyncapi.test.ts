@@ -1,19 +1,15 @@
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import Ajv, { ValidateFunction } from 'ajv';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../helpers/db';
 import { assertOk, login, post, registerUser } from '../helpers/api';
-import { ChatClient, connect, connectReady } from '../helpers/socket';
+import { ChatClient, connect, connectReady, listenApp } from '../helpers/socket';
 import { spec as openapi } from '../helpers/openapi';
 import { CLOSE, FRAME_TEXT, pingFrame } from '../../app/delivery/frames';
 import { MSG } from '../../app/lib/messages';
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const mockHttpServer: (a: typeof app) => http.Server = require('egg-mock/lib/mock_http_server');
 
 /**
  * docs/asyncapi.yaml against the running server:
@@ -89,8 +85,7 @@ function withoutDescriptions(node: any): any {
 }
 
 let port = 0;
-let server: http.Server;
-let startedServer = false;
+let stopServer: () => Promise<void>;
 const clients: ChatClient[] = [];
 
 async function open(token: string): Promise<ChatClient> {
@@ -159,12 +154,7 @@ describe('test/docs/asyncapi.test.ts', () => {
     before(async () => {
       await app.ready();
       await resetDatabase(app);
-      server = mockHttpServer(app);
-      if (!server.listening) {
-        startedServer = true;
-        await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-      }
-      port = (server.address() as net.AddressInfo).port;
+      ({ port, close: stopServer } = await listenApp(app));
     });
 
     afterEach(() => {
@@ -172,7 +162,7 @@ describe('test/docs/asyncapi.test.ts', () => {
     });
 
     after(async () => {
-      if (startedServer) await new Promise<void>(resolve => server.close(() => resolve()));
+      await stopServer();
     });
 
     it('refusals at connect: a fail frame, then 4001', async () => {

@@ -94,3 +94,21 @@ export async function connectReady(port: number, token: string): Promise<ChatCli
   assert.strictEqual(client.closeCode, undefined, 'the socket stayed open');
   return client;
 }
+
+/**
+ * The in-process app listening on a real port, for socket tests (egg-mock's supertest server; it is
+ * shared by the files of a run, so it is only closed by whoever started it).
+ */
+export async function listenApp(app: { ready(): Promise<void> }): Promise<{ port: number; server: http.Server; close(): Promise<void> }> {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const mockHttpServer: (a: unknown) => http.Server = require('egg-mock/lib/mock_http_server');
+  await app.ready();
+  const server = mockHttpServer(app);
+  let started = false;
+  if (!server.listening) {
+    started = true;
+    await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+  }
+  const port = (server.address() as { port: number }).port;
+  return { port, server, close: () => (started ? new Promise<void>(resolve => server.close(() => resolve())) : Promise.resolve()) };
+}

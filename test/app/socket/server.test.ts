@@ -1,23 +1,19 @@
 import * as assert from 'node:assert';
-import * as http from 'node:http';
-import * as net from 'node:net';
 import { app, mock } from 'egg-mock/bootstrap';
 import WebSocket from 'ws';
 import { resetDatabase } from '../../helpers/db';
 import { assertFail, assertOk, login, post, registerUser, TestUser } from '../../helpers/api';
 import { registerVisitor } from '../../helpers/visitor';
-import { ChatClient, connect, connectReady } from '../../helpers/socket';
+import { ChatClient, connect, connectReady, listenApp } from '../../helpers/socket';
 import { MSG } from '../../../app/lib/messages';
 import { CLOSE, FRAME_TEXT } from '../../../app/delivery/frames';
 import { IDEMPOTENCY_KEY_REUSED } from '../../../app/service/message';
-// eslint-disable-next-line @typescript-eslint/no-var-requires
-const mockHttpServer: (a: typeof app) => http.Server = require('egg-mock/lib/mock_http_server');
 
 const MESSAGE_KEYS = [ 'chatType', 'create_time', 'data', 'from_avatar', 'from_id', 'from_name', 'id', 'isremove', 'options', 'sendUUid', 'to_avatar', 'to_id', 'to_name', 'type' ];
 
 let port = 0;
-let server: http.Server;
-let startedServer = false;
+let server: import('node:http').Server;
+let stop: () => Promise<void>;
 const clients: ChatClient[] = [];
 
 async function open(token: string): Promise<ChatClient> {
@@ -45,12 +41,7 @@ describe('test/app/socket/server.test.ts', () => {
   before(async () => {
     await app.ready();
     await resetDatabase(app);
-    server = mockHttpServer(app);
-    if (!server.listening) {
-      startedServer = true;
-      await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
-    }
-    port = (server.address() as net.AddressInfo).port;
+    ({ port, server, close: stop } = await listenApp(app));
   });
 
   afterEach(() => {
@@ -58,7 +49,7 @@ describe('test/app/socket/server.test.ts', () => {
   });
 
   after(async () => {
-    if (startedServer) await new Promise<void>(resolve => server.close(() => resolve()));
+    await stop();
   });
 
   describe('GET /ws?token=', () => {
