@@ -1,10 +1,10 @@
 import * as assert from 'node:assert';
-import { execFileSync } from 'node:child_process';
 import { app } from 'egg-mock/bootstrap';
 import { AppServer, databaseEnv, eventually, sleep, startRedis, startServer } from '../helpers/server';
 import { PASSWORD, recordToken, uniqueName } from '../helpers/api';
 import { assertOkReply } from '../helpers/outage';
 import { ChatClient, connectReady } from '../helpers/socket';
+import { ReconnectingClient, serverPidOf } from '../helpers/reconnecting';
 import WebSocket from 'ws';
 import { CLOSE } from '../../app/delivery/frames';
 
@@ -26,64 +26,6 @@ async function register(server: AppServer): Promise<Account> {
 
 async function befriend(a: Account, b: Account) {
   await app.model.Goodfriend.bulkCreate([{ user_id: a.id, friend_id: b.id }, { user_id: b.id, friend_id: a.id }] as any);
-}
-
-/** The pid of the process that holds the server side of this client's TCP connection (ss -tnp). */
-function serverPidOf(client: ChatClient, port: number): number {
-  const localPort = (client.ws as any)._socket.localPort;
-  const out = execFileSync('ss', [ '-tnpH', 'state', 'established', `( sport = :${port} and dport = :${localPort} )` ]).toString();
-  const match = /pid=(\d+)/.exec(out);
-  assert.ok(match, `no server process for the connection from port ${localPort}: ${out}`);
-  return Number(match[1]);
-}
-
-/**
- * A client like the course's: on any close it reconnects after a moment and asks for what it missed
- * (chatGetmessageOffLine); its screen keeps one entry per message id.
- */
-class ReconnectingClient {
-  readonly seen: any[] = [];
-  current?: ChatClient;
-  private stopped = false;
-  reconnects = 0;
-
-  constructor(private readonly server: AppServer, private readonly token: string) {}
-
-  async start(): Promise<void> {
-    this.current = await connectReady(this.server.port, this.token);
-    this.watch(this.current);
-  }
-
-  screen(): Set<string> {
-    return new Set(this.seen.map(data => data.id));
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.current?.ws.terminate();
-  }
-
-  private watch(client: ChatClient): void {
-    client.ws.on('message', raw => {
-      const frame = JSON.parse(raw.toString());
-      if (frame.type === 'singleChat') this.seen.push(frame.data);
-    });
-    client.closed.then(async () => {
-      while (!this.stopped) {
-        await sleep(100);
-        try {
-          const next = await connectReady(this.server.port, this.token);
-          this.reconnects += 1;
-          this.current = next;
-          this.watch(next);
-          await this.server.call('POST', '/api/chat/chatGetmessageOffLine', { token: this.token });
-          return;
-        } catch {
-          // The cluster is still replacing the worker: try again.
-        }
-      }
-    });
-  }
 }
 
 /** Sends with an idempotency key until answered 200 (a connection cut by a dying worker is retried). */
