@@ -1,4 +1,5 @@
 import { Application } from 'egg';
+import queryToken from './lib/queryToken';
 
 export default (app: Application) => {
   const { controller, router, middleware } = app;
@@ -46,6 +47,22 @@ export default (app: Application) => {
   router.post('/api/chat/socket/sendmessage', visitors, message.sendmessage);
   router.post('/api/chat/chatGetmessageOffLine', visitors, message.chatGetmessageOffLine);
   router.post('/api/chat/revokeMessage', visitors, message.revokeMessage);
+
+  // Groups (issue 13; docs/design/groups.md §2: what a visitor may call). Membership and ownership are
+  // checked in the services; the QR code alone accepts `?token=` (an image source cannot send headers).
+  const group = controller.chat.group;
+  router.post('/api/chat/group/create', auth, group.create);
+  router.get('/api/chat/grouplist/:page?', visitors, group.grouplist);
+  router.get('/api/chat/groupinfo/:id', visitors, group.groupinfo);
+  router.post('/api/chat/groupUpdateName', auth, group.groupUpdateName);
+  router.post('/api/chat/groupremark', auth, group.groupremark);
+  router.post('/api/chat/groupnickname', visitors, group.groupnickname);
+  router.post('/api/chat/groupDeleteOrQuit', visitors, group.groupDeleteOrQuit);
+  router.get('/api/chat/groupQrcode/:id', queryToken(), visitors, group.groupQrcode);
+  router.post('/api/chat/groupDeleteUser', auth, group.groupDeleteUser);
+  router.post('/api/chat/groupInviteUser', visitors, group.groupInviteUser);
+  router.post('/api/chat/groupAddUserSet', auth, group.groupAddUserSet);
+  router.post('/api/chat/groupAgreeOrNo', auth, group.groupAgreeOrNo);
 
   // API documentation: Swagger UI and docs/openapi.yaml (404 unless config.chat.docsEnabled).
   router.get('/docs', controller.docs.index);

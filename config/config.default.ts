@@ -63,6 +63,20 @@ export interface ChatConfig {
   message: { maxDataLength: number; maxOptionsLength: number; revokeWindowSeconds: number };
   /** The visitor routes' `X-Security-Sign` check (app/lib/visitorSign.ts): anti-abuse friction, not authentication. */
   visitor: { signSalt: string; signWindowSeconds: number };
+  /** Group routes (app/service/group*.ts). */
+  group: GroupConfig;
+}
+
+export interface GroupConfig {
+  /** Active members of one group. */
+  maxMembers: number;
+  /** Groups one user belongs to or waits to join. */
+  maxPerUser: number;
+  /** Invitations and join requests (groupInviteUser) one user may make per day. */
+  invitePerUser: ThrottleRule;
+  /** grouplist: `?limit=` default and cap. */
+  listDefault: number;
+  listMax: number;
 }
 
 export interface ThrottleRule { limit: number; windowSeconds: number }
@@ -223,6 +237,14 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       signSalt: process.env.VISITOR_SIGN_SALT || DEFAULT_VISITOR_SIGN_SALT,
       // The original's five minutes.
       signWindowSeconds: intFromEnv('VISITOR_SIGN_WINDOW_SECONDS', 300),
+    },
+    group: {
+      maxMembers: intFromEnv('GROUP_MAX_MEMBERS', 500),
+      maxPerUser: intFromEnv('GROUP_MAX_PER_USER', 200),
+      invitePerUser: { limit: intFromEnv('GROUP_INVITE_LIMIT_DAILY', 200), windowSeconds: 86400 },
+      // The original's default page of 30; its client asks for 3.
+      listDefault: 30,
+      listMax: intFromEnv('GROUP_PAGE_MAX', 100),
     },
   };
 

@@ -64,4 +64,36 @@ export const MSG = {
   // Group messages (sendmessage / revokeMessage with chatType group).
   notInGroupSend: '您不在群里，无法发消息',
   notInGroupRevoke: '你不在该群聊中，操作失败',
+
+  // Group routes (issue 13; docs/design/groups.md §3): the original's texts; the ones marked "new" are not
+  // the original's (docs/COMPATIBILITY.md).
+  groupCreateNoUsers: '请选择加入群聊的用户',
+  groupCreateUsersMissing: '用户不存在，无法加入群聊',
+  groupInfoMissing: '群不存在或被封禁',
+  groupRenameOwnerOnly: '只有群主才能修改群名称',
+  groupRemarkOwnerOnly: '只有群主才能修改群公告',
+  groupNicknameNotMember: '你不在该群聊中，无法修改昵称',
+  groupQuitMissing: '群不存在',
+  groupQrcodeRefused: '群不存在或被封禁或者您不在该群聊中',
+  qrcodeUserMissing: '用户不存在或被封禁',
+  groupOwnerOnly: '只有群主才能操作',
+  groupOwnerRemoveSelf: '群主不能删除自己',
+  groupRemoveNotMember: '该用户不在群聊中', // new
+  groupMemberRemoved: '删除群成员成功',
+  groupInviteUnavailable: '群不存在或者被封禁',
+  groupInviteWaiting: '已申请加入群聊，正在等待群主同意',
+  groupInviteAlreadyIn: '用户已经在群里',
+  groupInviteUserMissing: '加群的用户不存在或已被封禁，无法加入群聊',
+  groupInviteLoginFirst: '请先登录再申请进群',
+  groupInviteNotFriend: '只能邀请你的好友进群', // new
+  groupJoined: '加群成功',
+  groupJoinPending: '等待群主同意',
+  groupManageRefused: '群不存在或者被封禁或者你无权操作',
+  groupAgreeIllegal: '非法操作',
+  groupAgreeUserMissing: '用户不存在或者被封禁',
+  groupHandled: '处理成功',
+  groupMembersFull: '群成员已满，无法加入', // new
+  groupTooMany: '加入的群聊数量已达上限', // new
+  groupInviteTooFrequent: '今天邀请进群的次数已达上限，请明天再试', // new
+  groupQrcodeOriginRefused: '网址域名不在允许的范围内', // new
 } as const;
