@@ -14,6 +14,7 @@ export default function queryToken() {
       if (token && !ctx.get('token') && !ctx.get('authorization')) ctx.request.headers.token = token;
       params.delete('token');
       ctx.querystring = params.toString();
+      ctx.originalUrl = ctx.request.originalUrl = ctx.url;
     }
     await next();
   };

@@ -48,7 +48,7 @@ describe('test/app/controller/chat/group.test.ts', () => {
       await app.model.User.update({ nickname: '老二' }, { where: { id: a.id } });
       const rowIds = await befriend(app, owner, [ a, b ]);
       assert.strictEqual(assertOk(await create(owner.token, { userIds: rowIds })), 'ok');
-      const [ { id } ] = await rows(app, 'SELECT id FROM `group` WHERE user_id = ?', [ owner.id ]);
+      const [{ id }] = await rows(app, 'SELECT id FROM `group` WHERE user_id = ?', [ owner.id ]);
       const state = await groupState(app, Number(id));
       assert.strictEqual(state.group.name, `${owner.username}、老二、${b.username}`);
       assert.strictEqual(state.group.avatar.split(',').length, 3);
@@ -74,7 +74,7 @@ describe('test/app/controller/chat/group.test.ts', () => {
       await app.model.Goodfriend.update({ isblack: 1 }, { where: { id: rowB } });
       const res = await post(app, '/api/chat/group/create', owner.token).type('form').send(`userIds=${rowA}&userIds=${rowA}&userIds=${rowB}&userIds=${otherRow}`);
       assert.strictEqual(assertOk(res), 'ok');
-      const [ { id } ] = await rows(app, 'SELECT id FROM `group` WHERE user_id = ?', [ owner.id ]);
+      const [{ id }] = await rows(app, 'SELECT id FROM `group` WHERE user_id = ?', [ owner.id ]);
       assert.deepStrictEqual((await groupState(app, Number(id))).members.map(m => m.user_id), [ owner.id, a.id ]);
     });
 
