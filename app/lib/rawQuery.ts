@@ -33,3 +33,66 @@ export async function selectOne<T extends object>(sequelize: Sequelize, sql: str
   const rows = await selectRows<T>(sequelize, sql, values);
   return rows[0] ?? null;
 }
+
+/** What a write sent by `txRun` did. `insertId`: the AUTO_INCREMENT id (MySQL) or the rowid (SQLite). */
+export interface RunResult { insertId: number; affectedRows: number }
+
+/**
+ * SQLite stores dates as Sequelize writes them ('YYYY-MM-DD HH:mm:ss.SSS +00:00', UTC), so rows written
+ * here read back like every other row; node-sqlite3 would bind a Date as a number of milliseconds.
+ */
+function sqliteValue(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString().replace('T', ' ').replace('Z', ' +00:00');
+  if (typeof value === 'boolean') return value ? 1 : 0;
+  return value === undefined ? null : value;
+}
+
+/** Sequelize's logging sees the statement, as it does for rawQuery's reads (the query-count tests read it there). */
+function logStatement(sequelize: Sequelize, transaction: { id?: string; connection?: any }, sql: string, values: unknown[]): void {
+  const logging = (sequelize as any).options.logging;
+  if (typeof logging !== 'function') return;
+  const text = sequelize.getDialect() === 'mysql'
+    ? transaction.connection.format(sql, values)
+    : sql.replace(/\?/g, () => (sequelize as any).escape(sqliteValue(values.shift())));
+  (logging as (sql: string) => void)(`Executing (${transaction.id ?? 'default'}): ${text}`);
+}
+
+function sendRaw(sequelize: Sequelize, transaction: any, sql: string, values: unknown[], rows: boolean): Promise<any> {
+  const connection = transaction.connection;
+  if (!connection) throw new Error('rawQuery: the transaction has no connection yet');
+  logStatement(sequelize, transaction, sql, [ ...values ]);
+  if (sequelize.getDialect() === 'mysql') {
+    return new Promise((resolve, reject) => {
+      connection.query({ sql, values }, (err: Error | null, result: any) => (err ? reject(err) : resolve(rows ? result : { insertId: Number(result.insertId), affectedRows: Number(result.affectedRows) })));
+    });
+  }
+  const params = values.map(sqliteValue);
+  return new Promise((resolve, reject) => {
+    if (rows) connection.all(sql, params, (err: Error | null, result: any[]) => (err ? reject(err) : resolve(result)));
+    else connection.run(sql, params, function(this: { lastID: number; changes: number }, err: Error | null) { return err ? reject(err) : resolve({ insertId: Number(this.lastID), affectedRows: Number(this.changes) }); });
+  });
+}
+
+/**
+ * A statement inside `transaction`, sent straight to the transaction's own connection (mysql2's, or
+ * node-sqlite3's Database): the hot writes of a send skip Sequelize's pipeline too (on SQLite that
+ * pipeline also formats a stack trace for every statement). Only for transactions run by
+ * app.transaction / inTransaction, whose connection is acquired before `work` starts. Errors are the
+ * driver's own (`code` ER_DUP_ENTRY, SQLITE_CONSTRAINT, ER_LOCK_DEADLOCK, SQLITE_BUSY …: see
+ * isUniqueViolation; lib/transaction.ts and lib/errors/toHttpError.ts read `code` as they read Sequelize's).
+ */
+export function txRows<T extends object>(sequelize: Sequelize, transaction: unknown, sql: string, values: unknown[]): Promise<T[]> {
+  return sendRaw(sequelize, transaction, sql, values, true);
+}
+
+/** A write inside `transaction` (see txRows): its insert id and the number of rows it changed. */
+export function txRun(sequelize: Sequelize, transaction: unknown, sql: string, values: unknown[]): Promise<RunResult> {
+  return sendRaw(sequelize, transaction, sql, values, false);
+}
+
+/** A duplicate key refused by a unique index: Sequelize's UniqueConstraintError or the driver's own error. */
+export function isUniqueViolation(err: any): boolean {
+  if (err?.name === 'SequelizeUniqueConstraintError') return true;
+  const code = err?.code ?? err?.parent?.code ?? err?.original?.code;
+  return code === 'ER_DUP_ENTRY' || (code === 'SQLITE_CONSTRAINT' && /UNIQUE/i.test(String(err?.message)));
+}

@@ -1,5 +1,5 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { selectOne, selectRows } from '../lib/rawQuery';
+import { selectOne, selectRows, txRows, txRun } from '../lib/rawQuery';
 import { inTransaction } from '../lib/transaction';
 
 /** One entry of a recipient's inbox: its sequence number and the frame data, serialized. */
@@ -8,23 +8,57 @@ export interface InboxEntry { seq: number; payload: string }
 const READ_SQL = 'SELECT seq, payload FROM chat_inbox WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?';
 const CURSOR_SQL = 'SELECT delivered_seq FROM chat_cursor WHERE user_id = ?';
 
+const NEXT_SEQ_MYSQL = 'INSERT INTO chat_inbox_seq (user_id, last_seq) VALUES (?, 1) ON DUPLICATE KEY UPDATE last_seq = LAST_INSERT_ID(last_seq + 1)';
+const NEXT_SEQ_SQLITE = 'INSERT INTO chat_inbox_seq (user_id, last_seq) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq';
+const INSERT_ENTRY_SQL = 'INSERT INTO chat_inbox (user_id, seq, message_id, payload, create_time) VALUES (?, ?, ?, ?, ?)';
+
+/**
+ * Takes the recipient's next inbox sequence number inside the caller's transaction: one statement that
+ * bumps (or creates) their row of `chat_inbox_seq`. That row stays locked until the transaction ends, so
+ * the next append for the same user waits for this one's commit (or rollback, which gives the number
+ * back): sequence numbers are dense and follow commit order — a reader that sees seq N sees every lower
+ * one. Only that row is locked (MySQL: a record lock on the primary key, no gap lock, so appends for
+ * neighbouring user ids never collide; SQLite transactions are serial anyway).
+ *
+ * A user whose counter row does not exist yet gets one; if they already have entries (written before
+ * the counter existed and not backfilled), numbering continues after their last one. Reading that
+ * without a lock is safe: every entry written since the counter exists holds the counter row's lock.
+ */
+export async function nextInboxSeq(sequelize: Sequelize, transaction: Transaction, userId: number): Promise<number> {
+  let seq: number;
+  let created: boolean;
+  if (sequelize.getDialect() === 'mysql') {
+    // 1 row affected: inserted (seq 1); 2: updated, and LAST_INSERT_ID(expr) put the new value in the OK packet.
+    const result = await txRun(sequelize, transaction, NEXT_SEQ_MYSQL, [ userId ]);
+    created = result.affectedRows === 1;
+    seq = created ? 1 : result.insertId;
+  } else {
+    const [ row ] = await txRows<{ last_seq: number | string }>(sequelize, transaction, NEXT_SEQ_SQLITE, [ userId ]);
+    seq = Number(row.last_seq);
+    created = seq === 1;
+  }
+  if (!created) return seq;
+  const [ last ] = await txRows<{ seq: number | string | null }>(sequelize, transaction, 'SELECT MAX(seq) AS seq FROM chat_inbox WHERE user_id = ?', [ userId ]);
+  const previous = Number(last?.seq ?? 0);
+  if (previous === 0) return 1;
+  await txRun(sequelize, transaction, 'UPDATE chat_inbox_seq SET last_seq = ? WHERE user_id = ?', [ previous + 1, userId ]);
+  return previous + 1;
+}
+
+/** Stores the entry numbered `seq` (from nextInboxSeq, in the same transaction). */
+export async function insertInboxEntry(sequelize: Sequelize, transaction: Transaction, userId: number, seq: number, payload: string, messageId: number | null): Promise<void> {
+  await txRun(sequelize, transaction, INSERT_ENTRY_SQL, [ userId, seq, messageId, payload, new Date() ]);
+}
+
 /**
  * Appends `payload` to the recipient's inbox inside the caller's transaction and answers its sequence
- * number. The recipient's last entry is read locked (MySQL: FOR UPDATE; SQLite transactions are
- * serial), so sequence numbers follow commit order: an entry that is visible means every lower one of
- * that recipient is visible too — a reader never skips one.
+ * number (nextInboxSeq, then the entry). Locks: the recipient's counter row only. A transaction that
+ * appends for several users may deadlock with another doing the same in the other order; the
+ * transaction helper retries the victim (lib/transaction.ts).
  */
 export async function appendToInbox(sequelize: Sequelize, transaction: Transaction, userId: number, payload: string, messageId: number | null): Promise<number> {
-  const mysql = sequelize.getDialect() === 'mysql';
-  const [ last ] = await sequelize.query<{ seq: number | string | null }>(
-    `SELECT MAX(seq) AS seq FROM chat_inbox WHERE user_id = ?${mysql ? ' FOR UPDATE' : ''}`,
-    { replacements: [ userId ], type: QueryTypes.SELECT, transaction },
-  );
-  const seq = Number(last?.seq ?? 0) + 1;
-  await sequelize.query(
-    'INSERT INTO chat_inbox (user_id, seq, message_id, payload, create_time) VALUES (?, ?, ?, ?, ?)',
-    { replacements: [ userId, seq, messageId, payload, new Date() ], type: QueryTypes.INSERT, transaction },
-  );
+  const seq = await nextInboxSeq(sequelize, transaction, userId);
+  await insertInboxEntry(sequelize, transaction, userId, seq, payload, messageId);
   return seq;
 }
 

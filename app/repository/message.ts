@@ -1,4 +1,5 @@
-import { QueryTypes, Sequelize, Transaction } from 'sequelize';
+import { QueryTypes, Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
+import { isUniqueViolation, selectOne, txRows, txRun } from '../lib/rawQuery';
 
 /** A `message` row as the services read it. */
 export interface StoredMessage { id: number; uuid: string; from_id: number; to_id: number; chat_type: 'single' | 'group'; isremove: number; create_time: Date | string }
@@ -20,14 +21,24 @@ async function one(sequelize: Sequelize, sql: string, replacements: unknown[], t
   return row ?? null;
 }
 
-/** Stores a message and answers its row id. */
+const INSERT_SQL = 'INSERT INTO message (uuid, from_id, to_id, chat_type, type, data, options, client_msg_id, isremove, `order`, create_time, update_time) ' +
+  'VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 50, ?, ?)';
+
+/**
+ * Stores a message and answers its row id (straight on the transaction's connection: lib/rawQuery.ts
+ * txRun). A key already used (uuid, or the sender's idempotency key) throws Sequelize's
+ * UniqueConstraintError, as it did through Sequelize: the services answer the first message then.
+ */
 export async function insertMessage(sequelize: Sequelize, transaction: Transaction, message: NewMessage): Promise<number> {
-  const [ id ] = await sequelize.query(
-    'INSERT INTO message (uuid, from_id, to_id, chat_type, type, data, options, client_msg_id, isremove, `order`, create_time, update_time) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, 0, 50, ?, ?)',
-    { replacements: [ message.uuid, message.from_id, message.to_id, message.chat_type, message.type, message.data, message.options, message.client_msg_id, message.create_time, message.create_time ], type: QueryTypes.INSERT, transaction },
-  );
-  return Number(id);
+  try {
+    const { insertId } = await txRun(sequelize, transaction, INSERT_SQL, [
+      message.uuid, message.from_id, message.to_id, message.chat_type, message.type, message.data, message.options, message.client_msg_id, message.create_time, message.create_time,
+    ]);
+    return insertId;
+  } catch (err: any) {
+    if (isUniqueViolation(err)) throw new UniqueConstraintError({ message: err.message, parent: err, original: err } as any);
+    throw err;
+  }
 }
 
 export async function findByUuid(sequelize: Sequelize, uuid: string, transaction?: Transaction): Promise<StoredMessage | null> {
@@ -36,12 +47,13 @@ export async function findByUuid(sequelize: Sequelize, uuid: string, transaction
 }
 
 export async function findByClientId(sequelize: Sequelize, fromId: number, clientMsgId: string, transaction?: Transaction): Promise<StoredMessage | null> {
-  return normalize(await one(sequelize, `SELECT ${COLUMNS} FROM message WHERE from_id = ? AND client_msg_id = ?`, [ fromId, clientMsgId ], transaction));
+  const sql = `SELECT ${COLUMNS} FROM message WHERE from_id = ? AND client_msg_id = ?`;
+  return normalize(transaction ? await one(sequelize, sql, [ fromId, clientMsgId ], transaction) : await selectOne(sequelize, sql, [ fromId, clientMsgId ]));
 }
 
-/** Messages I sent that user (single chat): the stranger limit counts them. */
-export async function countSent(sequelize: Sequelize, fromId: number, toId: number, transaction?: Transaction): Promise<number> {
-  const row = await one(sequelize, 'SELECT COUNT(*) AS n FROM message WHERE from_id = ? AND to_id = ? AND chat_type = \'single\'', [ fromId, toId ], transaction);
+/** Messages I sent that user (single chat): the stranger limit counts them, inside the send's transaction. */
+export async function countSent(sequelize: Sequelize, fromId: number, toId: number, transaction: Transaction): Promise<number> {
+  const [ row ] = await txRows<{ n: number | string }>(sequelize, transaction, 'SELECT COUNT(*) AS n FROM message WHERE from_id = ? AND to_id = ? AND chat_type = \'single\'', [ fromId, toId ]);
   return Number(row?.n ?? 0);
 }
 

@@ -1,6 +1,6 @@
 import { Service } from 'egg';
 import { Sequelize, Transaction } from 'sequelize';
-import { appendToInbox } from '../repository/chatInbox';
+import { insertInboxEntry, nextInboxSeq } from '../repository/chatInbox';
 import { BusEvent } from '../delivery/events';
 
 /**
@@ -8,12 +8,27 @@ import { BusEvent } from '../delivery/events';
  * exists exactly when the change it tells of committed), announced on the bus after the commit.
  */
 export default class InboxService extends Service {
-  /** Appends `payload` (the frame data) to the user's inbox; pushed after `transaction` commits. */
-  async enqueue(userId: number, payload: object, transaction: Transaction, messageId: number | null = null): Promise<number> {
+  /**
+   * Takes the user's next inbox sequence number now (repository/chatInbox.ts nextInboxSeq: their counter
+   * row stays locked until `transaction` ends), for an entry passed to `enqueue` later in the same
+   * transaction. A send takes it first, so that what it reads afterwards is at least as new as every
+   * send to that user committed before it (the stranger limit counts them).
+   */
+  reserve(userId: number, transaction: Transaction): Promise<number> {
+    return nextInboxSeq(this.app.model as unknown as Sequelize, transaction, userId);
+  }
+
+  /**
+   * Appends `payload` (the frame data) to the user's inbox; pushed after `transaction` commits. `seq`:
+   * a number `reserve` gave for this user in this transaction (otherwise the next one is taken now).
+   */
+  async enqueue(userId: number, payload: object, transaction: Transaction, messageId: number | null = null, seq?: number): Promise<number> {
     const json = JSON.stringify(payload);
-    const seq = await appendToInbox(this.app.model as unknown as Sequelize, transaction, userId, json, messageId);
-    transaction.afterCommit(() => this.publish(userId, { k: 'msg', seq, payload: json }));
-    return seq;
+    const sequelize = this.app.model as unknown as Sequelize;
+    const at = seq ?? await nextInboxSeq(sequelize, transaction, userId);
+    await insertInboxEntry(sequelize, transaction, userId, at, json, messageId);
+    transaction.afterCommit(() => this.publish(userId, { k: 'msg', seq: at, payload: json }));
+    return at;
   }
 
   /** Asks the user's sockets, wherever they are, to push what they have not confirmed yet. */

@@ -1,10 +1,11 @@
 import { Service } from 'egg';
-import { QueryTypes, Sequelize, Transaction, UniqueConstraintError } from 'sequelize';
+import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
 import { BusinessError, TooManyRequestsError, ValidationError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { DEFAULT_USERSET } from '../lib/userSettings';
 import { AuthenticatedUser } from '../extend/context';
+import { isUniqueViolation, txRows } from '../lib/rawQuery';
 import { countSent, findByClientId, findByUuid, insertMessage, markRecalled, payloadOf, StoredMessage } from '../repository/message';
 
 /** 422 (a validation message, like the field rules' ones): the key was used for another message. */
@@ -49,6 +50,28 @@ interface Relation { nickname: string; isblack: number; status: number }
 const PARTY_SQL = 'SELECT id, uuid, username, nickname, avatar, status, is_deleted, role, userset FROM `user` WHERE id = ?';
 const RELATION_SQL = 'SELECT nickname, isblack, status FROM goodfriend WHERE user_id = ? AND friend_id = ?';
 
+/**
+ * Everything a send reads, in one statement: the sender's row (s), the recipient's (r), the recipient's
+ * friendship row for the sender (t: "their row for me", remark, blacklist) and the sender's for the
+ * recipient (m). The one-row derived table keeps a row whichever of them is missing. Parameters: the
+ * sender, the recipient, then the pairs (recipient, sender) and (sender, recipient). Primary-key and
+ * unique-index lookups only (goodfriend_user_friend_unique).
+ */
+const SEND_READ_SQL = 'SELECT s.id AS s_id, s.uuid AS s_uuid, s.username AS s_username, s.nickname AS s_nickname, s.avatar AS s_avatar, ' +
+  'r.id AS r_id, r.username AS r_username, r.nickname AS r_nickname, r.avatar AS r_avatar, r.status AS r_status, r.is_deleted AS r_deleted, r.userset AS r_userset, ' +
+  't.id AS t_id, t.nickname AS t_nickname, t.isblack AS t_isblack, t.status AS t_status, m.id AS m_id, m.nickname AS m_nickname ' +
+  'FROM (SELECT 1 AS one) d LEFT JOIN `user` s ON s.id = ? LEFT JOIN `user` r ON r.id = ? ' +
+  'LEFT JOIN goodfriend t ON t.user_id = ? AND t.friend_id = ? LEFT JOIN goodfriend m ON m.user_id = ? AND m.friend_id = ?';
+
+interface SendRead {
+  s_id: number | null; s_uuid: string; s_username: string; s_nickname: string | null; s_avatar: string;
+  r_id: number | null; r_username: string; r_nickname: string | null; r_avatar: string; r_status: number | string; r_deleted: number | string; r_userset: string | null;
+  t_id: number | null; t_nickname: string | null; t_isblack: number | string; t_status: number | string; m_id: number | null; m_nickname: string | null;
+}
+
+/** The largest id the `user` table holds (INT UNSIGNED): anything else names nobody. */
+const MAX_USER_ID = 0xffffffff;
+
 function nameOf(user: { nickname: string | null; username: string }): string {
   return user.nickname || user.username;
 }
@@ -85,14 +108,14 @@ export default class MessageService extends Service {
       if (first) return this.answerOf(me, first, input);
     }
     const limit = this.config.chat.throttle.sendPerUser;
-    const counter = await this.app.kvStore.incr(`throttle:send:user:${me.id}`, limit.windowSeconds);
+    const counter = await this.service.throttle.hitFrequent(`send:user:${me.id}`, limit);
     if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
     if (input.sendto_id === me.id) throw new BusinessError(MSG.sendToSelf);
     try {
       return await this.app.transaction(transaction => this.sendOnce(me, input, transaction));
     } catch (err) {
       // The same key sent twice at the same moment: the other request stored it; answer that one.
-      if (err instanceof UniqueConstraintError && input.client_msg_id) {
+      if (isUniqueViolation(err) && input.client_msg_id) {
         const first = await findByClientId(this.sequelize, me.id, input.client_msg_id);
         if (first) return this.answerOf(me, first, input);
       }
@@ -100,17 +123,26 @@ export default class MessageService extends Service {
     }
   }
 
+  /**
+   * One send's transaction, straight on its connection (lib/rawQuery.ts txRows/txRun; insertMessage and
+   * the inbox do the same): the recipient's next inbox number first — it locks their counter row, the only
+   * lock a send takes, so sends to one user commit one at a time in sequence order and sends between
+   * other users never wait for each other —, then one read of both users and both friendship rows, the
+   * original's refusals, the message and the inbox entry. MySQL: 4 statements between BEGIN and COMMIT
+   * (5 for a stranger). What is read after the lock includes every send to that user committed before,
+   * so two sends at the same moment cannot both pass the one-message limit for strangers.
+   */
   private async sendOnce(me: AuthenticatedUser, input: SendInput, transaction: Transaction): Promise<MessageObject> {
-    // My row locked (MySQL; SQLite transactions are serial): my sends commit one at a time, in order, and
-    // two at the same moment cannot both pass the one-message limit below.
-    const sender = await this.party(me.id, transaction, true);
-    const recipient = await this.party(input.sendto_id, transaction);
-    if (!recipient || Number(recipient.status) !== 1 || Number(recipient.is_deleted) !== 0) throw new BusinessError(MSG.recipientUnavailable);
-    if (!sender) throw new BusinessError(MSG.authUserDisabled);
-    const [ theirRowForMe, myRowForThem ] = await Promise.all([
-      this.relation(recipient.id, me.id, transaction),
-      this.relation(me.id, recipient.id, transaction),
-    ]);
+    const toId = input.sendto_id;
+    if (!Number.isSafeInteger(toId) || toId < 1 || toId > MAX_USER_ID) throw new BusinessError(MSG.recipientUnavailable);
+    const seq = await this.service.inbox.reserve(toId, transaction);
+    const [ read ] = await txRows<SendRead>(this.sequelize, transaction, SEND_READ_SQL, [ me.id, toId, toId, me.id, me.id, toId ]);
+    if (!read || read.r_id === null || Number(read.r_status) !== 1 || Number(read.r_deleted) !== 0) throw new BusinessError(MSG.recipientUnavailable);
+    if (read.s_id === null) throw new BusinessError(MSG.authUserDisabled);
+    const sender = { uuid: read.s_uuid, username: read.s_username, nickname: read.s_nickname, avatar: read.s_avatar };
+    const recipient = { id: Number(read.r_id), username: read.r_username, nickname: read.r_nickname, avatar: read.r_avatar, userset: read.r_userset };
+    const theirRowForMe = read.t_id === null ? null : { nickname: read.t_nickname, isblack: read.t_isblack, status: read.t_status };
+    const myRowForThem = read.m_id === null ? null : { nickname: read.m_nickname };
     const visitor = me.role === 'visitor';
     if (theirRowForMe && Number(theirRowForMe.isblack) !== 0) throw new BusinessError(visitor ? MSG.blockedByRecipientVisitor : MSG.blockedByRecipient);
     if (theirRowForMe && Number(theirRowForMe.status) !== 1) throw new BusinessError(visitor ? MSG.relationDisabledVisitor : MSG.relationDisabled);
@@ -143,7 +175,7 @@ export default class MessageService extends Service {
       uuid: delivered.id, from_id: me.id, to_id: recipient.id, chat_type: 'single', type: input.type, data: input.data,
       options: JSON.stringify(input.options), client_msg_id: input.client_msg_id ?? null, create_time: new Date(delivered.create_time),
     });
-    await this.service.inbox.enqueue(recipient.id, delivered, transaction, messageId);
+    await this.service.inbox.enqueue(recipient.id, delivered, transaction, messageId, seq);
     // What the sender gets: the same message, the recipient under the sender's remark.
     return { ...delivered, from_name: nameOf(sender), to_name: myRowForThem?.nickname || nameOf(recipient) };
   }
