@@ -7,8 +7,11 @@
 //   the welcome frame; the friend-application and "friends now" notices; a message from A arrives equal to
 //   sendmessage's answer; a retry with the same client_msg_id answers the same message and pushes nothing
 //   new; the recall notice arrives equal to revokeMessage's answer; {type:'ping'} → pong; a message sent
-//   while B is offline arrives when B connects again; a new login of B closes the old socket with
-//   force_logout + 4002 (SINGLE_SESSION=1, the default); logout closes with 4001.
+//   while B is offline arrives when B connects again; groups: A creates a group with B (group/create with the
+//   id of A's contact-list row for B), both get the creation notice, A's group message reaches B equal to its
+//   answer, its recall reaches both (the sender too), a removed B gets the removal notice and nothing after it;
+//   a new login of B closes the old socket with force_logout + 4002 (SINGLE_SESSION=1, the default); logout
+//   closes with 4001.
 // Prints "ok - …" per check; exits 1 at the first failure. Each run registers two users from this IP
 // (REGISTER_LIMIT_IP, 20 per hour by default). SOCKET_CHECK_TIMEOUT_MS (default 10000) bounds every wait.
 const { isDeepStrictEqual } = require('node:util');
@@ -196,6 +199,50 @@ async function main() {
   expect(isDeepStrictEqual({ ...late, from_name: offline.from_name }, offline), 'the offline message equals its answer', { late, offline });
   expect(await ok('/api/chat/chatGetmessageOffLine', { token: b.token }) === 'ok', 'chatGetmessageOffLine answers "ok"');
   pass('a message sent while B was offline arrived when B\'s socket opened again');
+
+  // Groups: A makes a group with B (the id of A's contact-list row for B, as the client sends it).
+  const sa = openSocket(a.token, 'A');
+  await welcomed(sa);
+  const contacts = await ok('/api/chat/goodfriendlist/1', { token: a.token, method: 'GET' });
+  const rowB = contacts.rows.newList.flatMap(group => group.list).find(friend => friend.friend_id === b.id);
+  expect(rowB, 'B in A\'s contact list', contacts);
+  expect(await ok('/api/chat/group/create', { token: a.token, form: { userIds: rowB.id } }) === 'ok', 'group/create answers "ok"');
+  const isCreated = d => d.chatType === 'group' && d.type === 'systemNotice' && /创建了一个群，大家可以开始聊天了$/.test(d.data && d.data.data);
+  const created = await waitFor(sb, 'the group creation notice', chatWhere(isCreated));
+  const groupId = created.to_id;
+  expect(created.from_id === a.id && created.group && created.group.id === groupId && created.group.user_id === a.id, 'the creation notice: from A, with the group', created);
+  expect(!('group_users' in created.group), 'the pushed group carries no member list', created.group);
+  await waitFor(sa, 'the group creation notice (the creator gets it too)', chatWhere(d => isCreated(d) && d.to_id === groupId));
+  pass('group/create → both members, the creator too, got the creation notice {chatType:"group", type:"systemNotice"}');
+
+  const groupMessage = { sendto_id: groupId, chatType: 'group', type: 'text', data: JSON.stringify({ data: '大家好', dataType: false, otherData: null }), client_msg_id: `socket-check-group-${suffix}` };
+  const groupAnswer = await ok('/api/chat/socket/sendmessage', { token: a.token, form: groupMessage });
+  expect(groupAnswer.chatType === 'group' && groupAnswer.to_id === groupId && groupAnswer.group && groupAnswer.group.id === groupId, 'the group message object', groupAnswer);
+  const groupReceived = await waitFor(sb, 'the group message', chatWhere(d => d.id === groupAnswer.id && !d.actionType));
+  expect(isDeepStrictEqual(groupReceived, groupAnswer), 'the pushed group message equals sendmessage\'s answer', { groupReceived, groupAnswer });
+  pass('sendmessage (chatType group) → B\'s frame equals the HTTP answer');
+
+  const groupNotice = await ok('/api/chat/revokeMessage', { token: a.token, form: { id: groupAnswer.id, chatType: 'group', to_id: groupId } });
+  expect(groupNotice.id === groupAnswer.id && groupNotice.actionType === 'revoke' && groupNotice.chatType === 'group', 'the group revoke notice', groupNotice);
+  // The original's group text has a space before 撤回 (single chat's has none).
+  expect(groupNotice.data && groupNotice.data.data === `${groupAnswer.from_name} 撤回了一条消息`, 'the group revoke text', groupNotice.data);
+  for (const socket of [ sb, sa ]) {
+    const revoked = await waitFor(socket, 'the group revoke notice', chatWhere(d => d.id === groupAnswer.id && d.actionType === 'revoke'));
+    expect(isDeepStrictEqual(revoked, groupNotice), `${socket.name}: the pushed group revoke notice equals revokeMessage's answer`, { revoked, groupNotice });
+  }
+  expect(!chats(sa).some(d => d.id === groupAnswer.id && !d.actionType), 'the sender got no copy of its own group message');
+  pass('revokeMessage (chatType group) → both members, the sender too, got "<name> 撤回了一条消息", equal to the HTTP answer');
+
+  await ok('/api/chat/groupDeleteUser', { token: a.token, form: { group_id: groupId, user_id: b.id } });
+  await waitFor(sb, 'the removal notice', chatWhere(d => d.chatType === 'group' && d.to_id === groupId && /已被群主移出群聊$/.test(d.data && d.data.data)));
+  const afterRemoval = await ok('/api/chat/socket/sendmessage', { token: a.token, form: { ...groupMessage, data: '移出之后', client_msg_id: `socket-check-group2-${suffix}` } });
+  await ok('/api/chat/groupDeleteOrQuit', { token: a.token, form: { id: groupId } });
+  await waitFor(sa, 'the dissolve notice', chatWhere(d => d.chatType === 'group' && d.to_id === groupId && /解散了该群$/.test(d.data && d.data.data)));
+  await new Promise(resolve => setTimeout(resolve, 500));
+  const tooLate = chats(sb).filter(d => d.id === afterRemoval.id || (d.chatType === 'group' && /解散了该群$/.test(d.data && d.data.data)));
+  expect(tooLate.length === 0, 'a removed member gets nothing after the removal notice', tooLate);
+  pass('groupDeleteUser → B got the removal notice, then nothing (neither a later message nor the dissolve)');
+  sa.ws.close();
 
   const relogin = await ok('/api/loginChat', { form: { username: b.username, password: PASSWORD } });
   await waitFor(sb, 'force_logout and close 4002 after a new login', s => s.closeCode === 4002);

@@ -5,18 +5,22 @@ import * as yaml from 'js-yaml';
 import Ajv, { ValidateFunction } from 'ajv';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../helpers/db';
-import { assertOk, login, post, registerUser } from '../helpers/api';
-import { ChatClient, connect, connectReady, listenApp } from '../helpers/socket';
+import { assertOk, get, login, post, registerUser, TestUser } from '../helpers/api';
+import { ChatClient, connect, connectReady, Frame, listenApp } from '../helpers/socket';
 import { spec as openapi } from '../helpers/openapi';
 import { CLOSE, FRAME_TEXT, pingFrame } from '../../app/delivery/frames';
 import { MSG } from '../../app/lib/messages';
+import { GROUP_NOTICE_AVATAR, groupSnapshot, inviterPrefix, joinKey, noticeText } from '../../app/lib/groupNotices';
+import { formatLocalDateTime } from '../../app/lib/time';
 
 /**
  * docs/asyncapi.yaml against the running server:
  *  (a) every example matches its payload schema; the message schemas are the OpenAPI ones; the texts,
  *      limits, close codes and HTTP triggers it names are the code's;
  *  (b) real frames of a full flow (welcome, friend notices, a message, its recall, pong, force_logout,
- *      refusals) match the documented payload of their kind, and arrive equal to the HTTP answers.
+ *      refusals; a group's notices, message, recall, join, join request, removal, quit, dissolve) match the
+ *      documented payload of their kind, arrive equal to the HTTP answers, and the receipt pings carry the
+ *      socket's frame count.
  */
 
 const spec: any = yaml.load(fs.readFileSync(path.join(__dirname, '../../docs/asyncapi.yaml'), 'utf8'));
@@ -118,8 +122,15 @@ describe('test/docs/asyncapi.test.ts', () => {
     });
 
     it('the message and the recall notice are the schemas of docs/openapi.yaml', () => {
-      for (const name of [ 'Message', 'RevokeNotice', 'NoticeText', 'EpochMillis', 'Uuid', 'Id' ]) {
+      for (const name of [ 'Message', 'RevokeNotice', 'NoticeText', 'EpochMillis', 'Uuid', 'Id', 'LocalDateTime' ]) {
         assert.deepStrictEqual(withoutDescriptions(spec.components.schemas[name]), withoutDescriptions(openapi.components.schemas[name]), name);
+      }
+      // The group answers of sendmessage / revokeMessage: the same schemas once docs/openapi.yaml has them under
+      // these names (test (b) checks the real answers against these).
+      for (const name of [ 'GroupMessage', 'GroupRevokeNotice', 'GroupSnapshot' ]) {
+        if (openapi.components.schemas[name]) {
+          assert.deepStrictEqual(withoutDescriptions(spec.components.schemas[name]), withoutDescriptions(openapi.components.schemas[name]), name);
+        }
       }
     });
 
@@ -139,6 +150,52 @@ describe('test/docs/asyncapi.test.ts', () => {
       assert.ok(about.includes(`\`WS_MAX_FRAMES_10S\` (${socket.maxFramesPer10s})`));
       assert.ok(about.includes(`\`WS_MAX_PAYLOAD_BYTES\` (${socket.maxPayloadBytes})`));
       assert.ok(about.includes(`\`WS_MAX_SOCKETS_PER_WORKER\` (${socket.maxSocketsPerWorker})`));
+      // GROUP_CURSOR_FLUSH_MS: unittest shortens it, the document names the default.
+      const defaults = fs.readFileSync(path.join(__dirname, '../../config/config.default.ts'), 'utf8');
+      const flushMs = /intFromEnv\('GROUP_CURSOR_FLUSH_MS', (\d+)\)/.exec(defaults)?.[1];
+      assert.ok(flushMs && about.includes(`\`GROUP_CURSOR_FLUSH_MS\` (${flushMs} ms)`), `GROUP_CURSOR_FLUSH_MS (${flushMs} ms)`);
+      // The receipt ping carries the socket's frame count (test (b) checks the numbers), no inbox sequence.
+      assert.ok(about.includes('`ack:<n>`'));
+      assert.ok(!/ack:<seq>/.test(JSON.stringify(spec)), 'no description still says ack:<seq>');
+    });
+
+    it('names the group notices\' texts, their sender, the join key and the group snapshot as the code makes them', () => {
+      const schemas = spec.components.schemas;
+      const textPattern = (name: string) => new RegExp(schemas[name].properties.data.allOf[1].properties.data.pattern, 'u');
+      // The description's table shows every text of app/lib/groupNotices.ts (`\n` written as in the code).
+      const table = (schemas.GroupNotice.description as string).replace(/\\n/g, '\n');
+      const templates = [
+        noticeText.created('<creator>'), noticeText.renamed('<name>'), noticeText.remark('<notice>'),
+        noticeText.joined(inviterPrefix('<inviter>'), '<joiner>'), noticeText.joined(inviterPrefix(null), '<joiner>'),
+        noticeText.removed('<member>'), noticeText.dissolved('<time>'), noticeText.quit('<member>', '<time>'),
+      ];
+      for (const text of templates) assert.ok(table.includes(`\`${text}\``), `GroupNotice names ${JSON.stringify(text)}`);
+      const request = schemas.GroupJoinRequest.description as string;
+      for (const text of [ noticeText.approval(inviterPrefix('<inviter>'), '<joiner>', '<group name>'), noticeText.approval('', '<joiner>', '<group name>') ]) {
+        assert.ok(request.includes(`\`${text}\``), `GroupJoinRequest names ${text}`);
+      }
+      // Real texts match the schemas' patterns.
+      const time = formatLocalDateTime(new Date(), app.config.chat.timezone)!;
+      for (const text of [
+        noticeText.created('my06'), noticeText.renamed('技术交流群'), noticeText.remark('第一行\n第二行'),
+        noticeText.joined(inviterPrefix('my06'), '阿祖'), noticeText.joined('', '阿祖'), noticeText.removed('阿祖'),
+        noticeText.dissolved(time), noticeText.quit('老二', time),
+      ]) assert.match(text, textPattern('GroupNotice'));
+      assert.match(noticeText.approval(inviterPrefix('my06'), '阿祖', '技术交流群'), textPattern('GroupJoinRequest'));
+      assert.match(noticeText.approval('', '阿祖', '技术交流群'), textPattern('GroupJoinRequest'));
+      assert.match(joinKey(33, 12), new RegExp(schemas.GroupJoinKey.pattern));
+      // The join notice and the join request come with the original's group icon.
+      const joined = spec.components.messages.GroupNotice.examples.find((e: any) => e.name === 'joined');
+      assert.strictEqual(joined.payload.data.from_avatar, GROUP_NOTICE_AVATAR);
+      assert.strictEqual(spec.components.messages.GroupJoinRequest.examples[0].payload.data.from_avatar, GROUP_NOTICE_AVATAR);
+      // The snapshot every push carries: the group's columns, no members, no delivery columns.
+      const row = {
+        id: 33, uuid: '436937ea-5b1c-4d2e-8f3a-9b0c1d2e3f4a', user_id: 6, name: '群', avatar: '', remark: '', invite_confirm: 0, status: 1, order: 50,
+        create_time: new Date(), update_time: new Date(), last_seq: 9, member_version: 3, closed_seq: null,
+      };
+      const snapshot = groupSnapshot(row as any, app.config.chat.timezone);
+      const validate = ajv.compile(rewriteRefs({ $ref: '#/components/schemas/GroupSnapshot' }));
+      assert.ok(validate(snapshot), `${JSON.stringify(snapshot)}: ${ajv.errorsText(validate.errors)}`);
     });
 
     it('the HTTP operations it names exist in docs/openapi.yaml', () => {
@@ -227,6 +284,115 @@ describe('test/docs/asyncapi.test.ts', () => {
       assertOk(await post(app, '/api/chat/logout', b.token));
       assert.strictEqual(await sb.closed, CLOSE.sessionEnded);
       assert.strictEqual(sb.frames.length, framesBefore);
+    });
+
+    it('a group: creation, a message equal to its HTTP answer, its recall, a join, a join request, a removal, a quit, the dissolve; receipts numbered per socket', async () => {
+      const [ owner, member, joiner, applicant ] = [ await registerUser(app), await registerUser(app), await registerUser(app), await registerUser(app) ];
+      const nameOf = (user: TestUser) => user.nickname || user.username;
+      // Friends of the owner (the rows the friend routes leave); the client sends the ids of its contact list's rows.
+      for (const friend of [ member, joiner ]) {
+        await app.model.Goodfriend.create({ user_id: owner.id, friend_id: friend.id } as any);
+        await app.model.Goodfriend.create({ user_id: friend.id, friend_id: owner.id } as any);
+      }
+      const contacts = assertOk(await get(app, '/api/chat/goodfriendlist/1', owner.token));
+      const rowOf = (user: TestUser): number => contacts.rows.newList.flatMap((group: any) => group.list).find((f: any) => f.friend_id === user.id).id;
+
+      const [ so, sm, sj, sa ] = [ await open(owner.token), await open(member.token), await open(joiner.token), await open(applicant.token) ];
+      // Every receipt ping: its number, and how many singleChat frames the socket had received when it came.
+      const acks = new Map<ChatClient, Array<{ n: number; received: number }>>();
+      for (const client of [ so, sm, sj, sa ]) {
+        acks.set(client, []);
+        client.ws.on('ping', (data: Buffer) => {
+          const text = data.toString();
+          if (text.startsWith('ack:')) acks.get(client)!.push({ n: Number(text.slice(4)), received: client.chats().length });
+        });
+      }
+      let groupId = 0;
+      const inGroup = (client: ChatClient): Frame[] => client.frames.filter(f => f.type === 'singleChat' && f.data.chatType === 'group' && f.data.to_id === groupId);
+      const waitGroup = (client: ChatClient, count: number, what: string) => client.waitFor(c => inGroup(c).length >= count, 5000, what);
+      const last = (client: ChatClient): Frame => inGroup(client)[inGroup(client).length - 1];
+
+      // group/create → every member, the creator too: the creation notice.
+      assert.strictEqual(assertOk(await post(app, '/api/chat/group/create', owner.token).send({ userIds: [ rowOf(member) ] })), 'ok');
+      await sm.waitFor(c => c.chats().some(d => d.chatType === 'group'), 5000, 'the creation notice');
+      groupId = sm.chats().find(d => d.chatType === 'group')!.to_id;
+      await waitGroup(so, 1, 'the creation notice');
+      for (const client of [ so, sm ]) {
+        assert.deepStrictEqual(kindsOf(last(client)), [ 'GroupNotice' ]);
+        assert.strictEqual(last(client).data.data.data, noticeText.created(nameOf(owner)));
+        assert.strictEqual(last(client).data.group.user_id, owner.id);
+      }
+
+      // sendmessage (group) → the other members get the HTTP answer; the sender gets no frame of it.
+      const answer = assertOk(await post(app, '/api/chat/socket/sendmessage', member.token)
+        .send({ sendto_id: groupId, chatType: 'group', type: 'text', data: '大家好', client_msg_id: 'asyncapi-group-1' }));
+      await waitGroup(so, 2, 'the group message');
+      assert.deepStrictEqual(kindsOf(last(so)), [ 'GroupMessage' ]);
+      assert.deepStrictEqual(last(so).data, answer);
+
+      // revokeMessage (group) → every member, the sender too: the notice, equal to the answer.
+      const notice = assertOk(await post(app, '/api/chat/revokeMessage', member.token).send({ id: answer.id, chatType: 'group', to_id: groupId }));
+      assert.strictEqual(notice.data.data, `${nameOf(member)} 撤回了一条消息`);
+      await waitGroup(so, 3, 'the recall');
+      await waitGroup(sm, 2, 'the recall');
+      for (const client of [ so, sm ]) {
+        assert.deepStrictEqual(kindsOf(last(client)), [ 'GroupRevokeNotice' ]);
+        assert.deepStrictEqual(last(client).data, notice);
+      }
+      assert.deepStrictEqual(inGroup(sm).map(f => f.data.type), [ 'systemNotice', 'systemNotice' ], 'the sender got the notices, not its message');
+
+      // groupInviteUser by the owner → in at once; every member, the newcomer too, gets the join notice, and the
+      // newcomer nothing older.
+      assert.strictEqual(assertOk(await post(app, '/api/chat/groupInviteUser', owner.token).send({ group_id: groupId, user_id: joiner.id, inviteuser_id: owner.id })), '加群成功');
+      await waitGroup(so, 4, 'the join notice');
+      await waitGroup(sm, 3, 'the join notice');
+      await waitGroup(sj, 1, 'the join notice');
+      for (const client of [ so, sm, sj ]) {
+        assert.deepStrictEqual(kindsOf(last(client)), [ 'GroupNotice' ]);
+        assert.strictEqual(last(client).data.data.data, noticeText.joined(inviterPrefix(nameOf(owner)), nameOf(joiner)));
+      }
+      assert.strictEqual(inGroup(sj).length, 1, 'nothing older than the join');
+
+      // Join rule 1, then a user asks to join → the owner alone gets the join request, through the inbox.
+      assertOk(await post(app, '/api/chat/groupAddUserSet', owner.token).send({ group_id: groupId, addGroupSet: 1 }));
+      assert.strictEqual(assertOk(await post(app, '/api/chat/groupInviteUser', applicant.token).send({ group_id: groupId, user_id: applicant.id, inviteuser_id: -1, addGroupDesc: '我想进群' })), '等待群主同意');
+      await so.waitFor(c => c.chats().some(d => d.from_name === '加群处理'), 5000, 'the join request');
+      const requestFrame = so.frames.find(f => f.type === 'singleChat' && f.data.from_name === '加群处理');
+      assert.deepStrictEqual(kindsOf(requestFrame), [ 'GroupJoinRequest' ]);
+      assert.strictEqual(requestFrame!.data.data.data, noticeText.approval('', nameOf(applicant), requestFrame!.data.group.name));
+
+      // groupDeleteUser → every member, the removed one too (their last entry), gets the removal notice.
+      assertOk(await post(app, '/api/chat/groupDeleteUser', owner.token).send({ group_id: groupId, user_id: joiner.id }));
+      for (const [ client, count ] of [[ so, 5 ], [ sm, 4 ], [ sj, 2 ]] as Array<[ ChatClient, number ]>) {
+        await waitGroup(client, count, 'the removal notice');
+        assert.deepStrictEqual(kindsOf(last(client)), [ 'GroupNotice' ]);
+        assert.strictEqual(last(client).data.data.data, noticeText.removed(nameOf(joiner)));
+      }
+
+      // groupDeleteOrQuit by a member → the owner alone, through the inbox; by the owner → the dissolve notice.
+      assertOk(await post(app, '/api/chat/groupDeleteOrQuit', member.token).send({ id: groupId }));
+      await so.waitFor(c => c.chats().some(d => /已退出群聊$/.test(d.data?.data ?? '')), 5000, 'the quit notice');
+      const quit = so.frames.find(f => f.type === 'singleChat' && /已退出群聊$/.test(f.data.data?.data ?? ''));
+      assert.deepStrictEqual(kindsOf(quit), [ 'GroupNotice' ]);
+      assertOk(await post(app, '/api/chat/groupDeleteOrQuit', owner.token).send({ id: groupId }));
+      await so.waitFor(c => c.chats().some(d => /解散了该群$/.test(d.data?.data ?? '')), 5000, 'the dissolve notice');
+      assert.deepStrictEqual(kindsOf(last(so)), [ 'GroupNotice' ]);
+      assert.strictEqual(last(so).data.group.status, 0);
+      // The removed member's last entry was the removal notice; the one who quit got nothing after quitting.
+      await new Promise(resolve => setTimeout(resolve, 300));
+      assert.strictEqual(inGroup(sj).length, 2, 'the removed member got nothing after the removal notice');
+      assert.strictEqual(inGroup(sm).length, 4, 'the member who quit got nothing after');
+      assert.strictEqual(inGroup(sa).length, 0, 'a pending applicant gets nothing of the group');
+
+      // Every frame of every socket is one documented kind.
+      for (const client of [ so, sm, sj ]) {
+        for (const frame of client.frames) assert.strictEqual(kindsOf(frame).length, 1, JSON.stringify(frame));
+      }
+      // Receipts: each `ack:<n>` came right behind the socket's n-th singleChat frame, and the last one covers them all.
+      for (const client of [ so, sm, sj ]) {
+        await client.waitFor(() => acks.get(client)!.some(a => a.n === client.chats().length), 5000, 'the last receipt ping');
+        for (const { n, received } of acks.get(client)!) assert.strictEqual(n, received, 'ack:<n> carries the count of singleChat frames sent before it');
+      }
     });
 
     it('a binary frame: a fail frame, then 1008', async () => {
