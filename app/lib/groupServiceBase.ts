@@ -24,6 +24,13 @@ export abstract class GroupServiceBase extends Service {
     return (await findGroup(this.sequelize, groupId, transaction))!;
   }
 
+  /** The active group `ownerId` owns, else `refusal` (for a change that is not a membership change). */
+  protected async ownedGroup(transaction: Transaction, groupId: number, ownerId: number, refusal: string): Promise<GroupRow> {
+    const group = await findGroup(this.sequelize, groupId, transaction);
+    if (!group || group.status !== 1 || group.user_id !== ownerId) throw new BusinessError(refusal);
+    return group;
+  }
+
   /** How that user appears in the group (their group nickname and avatar first). */
   protected async member(groupId: number, userId: number, transaction?: Transaction): Promise<Sender> {
     return (await displayOf(this.sequelize, groupId, [ userId ], transaction)).get(userId) ?? { id: userId, name: '', avatar: '' };

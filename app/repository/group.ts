@@ -159,12 +159,13 @@ export async function firstAvatars(sequelize: Sequelize, groupId: number, transa
   return rows.map(row => row.avatar || row.user_avatar || '');
 }
 
-/** Sets one column of an active group, only the owner's when `ownerId` is given; false when none matched. */
-export async function updateGroup(sequelize: Sequelize, transaction: Transaction, id: number, column: 'name' | 'remark' | 'invite_confirm' | 'avatar', value: string | number, ownerId?: number): Promise<boolean> {
-  const owner = ownerId === undefined ? '' : ' AND user_id = ?';
-  const values = [ value, new Date(), id, ...(ownerId === undefined ? [] : [ ownerId ]) ];
+/**
+ * Sets one column of an active group. The caller checked who may (MySQL's affected-row count, as
+ * Sequelize configures mysql2, counts CHANGED rows: the same value again would look like no match).
+ */
+export async function updateGroup(sequelize: Sequelize, transaction: Transaction, id: number, column: 'name' | 'remark' | 'invite_confirm' | 'avatar', value: string | number): Promise<void> {
   // `column` comes from the union above, never from a request.
-  return await change(sequelize, transaction, `UPDATE \`group\` SET ${column} = ?, update_time = ? WHERE id = ? AND status = 1${owner}`, values) === 1;
+  await change(sequelize, transaction, `UPDATE \`group\` SET ${column} = ?, update_time = ? WHERE id = ? AND status = 1`, [ value, new Date(), id ]);
 }
 
 /** Dissolves the group: nothing after `closedSeq` (its dissolve notice) reaches anyone. */
@@ -172,9 +173,8 @@ export async function closeGroup(sequelize: Sequelize, transaction: Transaction,
   await change(sequelize, transaction, 'UPDATE `group` SET status = 0, closed_seq = ?, update_time = ? WHERE id = ? AND status = 1', [ closedSeq, new Date(), id ]);
 }
 
-export async function setNickname(sequelize: Sequelize, transaction: Transaction, groupId: number, userId: number, nickname: string): Promise<boolean> {
-  return await change(sequelize, transaction,
-    `UPDATE group_user SET nickname = ?, update_time = ? WHERE group_id = ? AND user_id = ? AND ${ACTIVE}`, [ nickname, new Date(), groupId, userId ]) === 1;
+export async function setNickname(sequelize: Sequelize, transaction: Transaction, rowId: number, nickname: string): Promise<void> {
+  await change(sequelize, transaction, 'UPDATE group_user SET nickname = ?, update_time = ? WHERE id = ?', [ nickname, new Date(), rowId ]);
 }
 
 /** My active groups, newest group first, with my member row's name and avatar. */

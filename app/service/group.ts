@@ -95,9 +95,10 @@ export default class GroupService extends GroupServiceBase {
   /** POST groupUpdateName / groupremark — the owner changes the name or the notice; every member is told. */
   async updateByOwner(me: AuthenticatedUser, groupId: number, column: 'name' | 'remark', value: string): Promise<void> {
     await this.app.transaction(async transaction => {
-      // The UPDATE takes the group row's lock first (as the log's append does next): one lock order.
-      const changed = await updateGroup(this.sequelize, transaction, groupId, column, value, me.id);
-      if (!changed) throw new BusinessError(column === 'name' ? MSG.groupRenameOwnerOnly : MSG.groupRemarkOwnerOnly);
+      await this.ownedGroup(transaction, groupId, me.id, column === 'name' ? MSG.groupRenameOwnerOnly : MSG.groupRemarkOwnerOnly);
+      // The UPDATE takes the group row's lock (as the log's append does next, which also refuses a group
+      // dissolved meanwhile): one lock order. Read again under it: the notice shows the row as it is.
+      await updateGroup(this.sequelize, transaction, groupId, column, value);
       const group = this.snapshot((await findGroup(this.sequelize, groupId, transaction))!);
       const text = column === 'name' ? noticeText.renamed(value) : noticeText.remark(value);
       await this.service.groupLog.append(groupId, groupNotice(await this.member(groupId, me.id, transaction), group, text), transaction);
@@ -108,9 +109,9 @@ export default class GroupService extends GroupServiceBase {
   async setNickname(meId: number, groupId: number, nickname: string): Promise<void> {
     await this.app.transaction(async transaction => {
       const group = await findGroup(this.sequelize, groupId, transaction);
-      if (!group || group.status !== 1 || !await setNickname(this.sequelize, transaction, groupId, meId, nickname)) {
-        throw new BusinessError(MSG.groupNicknameNotMember);
-      }
+      const mine = group && group.status === 1 ? await findMember(this.sequelize, groupId, meId, transaction) : null;
+      if (!mine || mine.status !== 1 || mine.left_seq !== null) throw new BusinessError(MSG.groupNicknameNotMember);
+      await setNickname(this.sequelize, transaction, mine.id, nickname);
     });
   }
 

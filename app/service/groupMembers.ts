@@ -119,7 +119,8 @@ export default class GroupMembersService extends GroupServiceBase {
   /** POST groupAddUserSet — the owner's join rule (0 anyone, 1 owner approves, 2 log in first). No push. */
   async setJoinRule(me: AuthenticatedUser, groupId: number, rule: number): Promise<void> {
     await this.app.transaction(async transaction => {
-      if (!await updateGroup(this.sequelize, transaction, groupId, 'invite_confirm', rule, me.id)) throw new BusinessError(MSG.groupManageRefused);
+      await this.ownedGroup(transaction, groupId, me.id, MSG.groupManageRefused);
+      await updateGroup(this.sequelize, transaction, groupId, 'invite_confirm', rule);
     });
   }
 

@@ -196,6 +196,10 @@ describe('test/app/controller/chat/group.test.ts', () => {
       const notice = await lastNotice(app, id);
       assert.deepStrictEqual([ notice.seq, notice.text, notice.payload.to_name, notice.payload.group.name, notice.payload.from_id ],
         [ after.group.last_seq, '群名称修改为：技术交流群', '技术交流群', '技术交流群', owner.id ]);
+      // The same name again within the same second still counts as done (matched, not changed, rows).
+      assert.strictEqual(assertOk(await rename(owner.token, { id, name: '技术交流群' })), 'ok');
+      assert.strictEqual(assertOk(await setNickname(owner.token, { id, nickname: '群主' })), 'ok');
+      assert.strictEqual(assertOk(await setNickname(owner.token, { id, nickname: '群主' })), 'ok');
     });
 
     it('the owner changes the notice (群公告), told as the original words it', async () => {

@@ -13,7 +13,7 @@ export async function resetWithGroups(app: Application): Promise<void> {
   await resetDatabase(app);
 }
 
-export async function rows<T = any>(app: Application, sql: string, values: unknown[] = []): Promise<T[]> {
+export async function rows<T extends object = any>(app: Application, sql: string, values: unknown[] = []): Promise<T[]> {
   return app.model.query<T>(sql, { replacements: values, type: QueryTypes.SELECT }) as unknown as Promise<T[]>;
 }
 
