@@ -251,7 +251,18 @@ export class ChatConnection {
   private deliverGroupEntry(groupId: number, stream: GroupStream, seq: number, skip: number | null, payload: string): void {
     if (seq > this.upperBound(stream)) return;
     if (seq > stream.joined && skip !== this.userId) this.pushFrame(payload, groupId, seq);
+    else this.passOver(groupId, seq);
     stream.pushed = seq;
+  }
+
+  /**
+   * An entry this user does not get (their own message): confirmed with the frames before it, so the
+   * cursor does not stop below the user's own last messages (a member who left with such a tail would
+   * otherwise look undelivered for ever).
+   */
+  private passOver(groupId: number, seq: number): void {
+    if (this.unconfirmed.length) this.unconfirmed.push({ no: this.frameNo, group: groupId, seq });
+    else this.groupCursors.confirm(groupId, this.userId, seq);
   }
 
   /** (Re)reads the user's memberships; positions already pushed on this socket are kept. */

@@ -1,12 +1,18 @@
 import { Application } from 'egg';
 
-const TABLES_CHILD_FIRST = [ 'chat_inbox', 'chat_cursor', 'message', 'goodfriendapply', 'goodfriend', 'user_info', 'user', 'kv_store' ];
+/** Kept by resetDatabase: the migrations' own bookkeeping. */
+const KEEP = new Set([ 'SequelizeMeta', 'sqlite_sequence' ]);
 
-/** Empties every table (and the Redis database in the production profile): each test file starts clean. */
+/**
+ * Empties every table the migrations made (and the Redis database in the production profile): each test
+ * file starts clean. The tables are listed from the database, so a new migration's tables are included.
+ */
 export async function resetDatabase(app: Application): Promise<void> {
-  for (const table of TABLES_CHILD_FIRST) {
-    await app.model.query(`DELETE FROM \`${table}\``);
-  }
+  const listed: Array<string | { tableName: string }> = await app.model.getQueryInterface().showAllTables();
+  const tables = listed.map(table => (typeof table === 'string' ? table : table.tableName)).filter(table => !KEEP.has(table));
+  // `user` last: the tables that reference it go first.
+  tables.sort((a, b) => Number(a === 'user') - Number(b === 'user'));
+  for (const table of tables) await app.model.query(`DELETE FROM \`${table}\``);
   const redis = (app as any).redis;
   if (redis) await redis.flushdb();
 }

@@ -160,6 +160,21 @@ describe('test/app/socket/group.test.ts', () => {
     assert.deepStrictEqual(groupChats(again, groupId), []);
   });
 
+  it('a member\'s own messages (never pushed back) count as received: the cursor reaches the group\'s last entry', async () => {
+    const owner = await registerUser(app);
+    const member = await registerUser(app);
+    const groupId = await createGroup(owner, [ member ]);
+    const socket = await open(member);
+    await socket.waitFor(c => groupChats(c, groupId).length === 1, 5000, 'the create notice');
+    for (const text of [ 'mine 1', 'mine 2', 'mine 3' ]) assertOk(await sendToGroup(member, groupId, text));
+    const cursor = () => count('SELECT delivered_seq AS n FROM group_user WHERE group_id = ? AND user_id = ?', [ groupId, member.id ]);
+    const last = () => count('SELECT last_seq AS n FROM `group` WHERE id = ?', [ groupId ]);
+    const deadline = Date.now() + 5000;
+    while (Date.now() < deadline && await cursor() < await last()) await settle(100);
+    assert.strictEqual(await cursor(), await last());
+    assert.deepStrictEqual(texts(socket, groupId), []);
+  });
+
   it('a member who joins later gets the join notice and nothing older; a removed member gets nothing after the removal', async () => {
     const owner = await registerUser(app);
     const [ early, late ] = [ await registerUser(app), await registerUser(app) ];
