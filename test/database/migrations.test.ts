@@ -8,7 +8,7 @@ import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequeli
 import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
 
 const MIGRATE_DB = 'eggchat_migrate_test';
-const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'group', 'group_user', 'group_log' ];
+const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'chat_inbox_seq', 'group', 'group_user', 'group_log' ];
 const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
 
 /** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
@@ -113,6 +113,11 @@ const SPEC: Record<string, Record<string, ColumnSpec>> = {
     user_id: { kind: 'ref' },
     delivered_seq: { kind: 'bigint', nullable: false, default: '0' },
     update_time: { kind: 'date', nullable: true },
+  },
+  chat_inbox_seq: {
+    // One row per recipient: the last inbox sequence number (the primary key; SQLite reports it nullable).
+    user_id: { kind: 'ref' },
+    last_seq: { kind: 'bigint', nullable: false, default: '0' },
   },
   // Groups (issue 13; docs/design/groups.md §1 and §7): the original's two tables plus the delivery columns, and the log.
   group: {
@@ -341,7 +346,7 @@ describe('test/database/migrations.test.ts', () => {
     });
 
     it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
-      assert.strictEqual(applied.length, 8);
+      assert.strictEqual(applied.length, 9);
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
     });
@@ -578,6 +583,34 @@ describe('test/database/migrations.test.ts', () => {
     it('applies nothing when run a second time', async function() {
       this.timeout(timeout);
       assert.deepStrictEqual(await runPendingMigrations(db), []);
+    });
+  });
+
+  describe('the inbox counter (20261202000300) on a database that already has inbox entries', () => {
+    let db: Sequelize;
+    const COUNTER = '20261202000300-create-chat-inbox-seq.js';
+
+    before(async function() {
+      this.timeout(timeout);
+      db = await freshDatabase();
+      await runPendingMigrations(db);
+      // As before that migration: no counter table, entries already numbered.
+      // eslint-disable-next-line @typescript-eslint/no-var-requires
+      await require(path.join(MIGRATIONS_DIR, COUNTER)).down(db.getQueryInterface(), Sequelize);
+      await db.query('DELETE FROM SequelizeMeta WHERE name = ?', { replacements: [ COUNTER ] });
+      const entry = (user_id: number, seq: number) => ({ user_id, seq, payload: '{}', create_time: new Date() });
+      await db.getQueryInterface().bulkInsert('chat_inbox', [ entry(7, 1), entry(7, 2), entry(7, 3), entry(8, 1) ]);
+    });
+
+    after(async function() {
+      this.timeout(timeout);
+      await dropDatabase(db);
+    });
+
+    it('backfills each recipient\'s last sequence number, so numbering continues where it was', async () => {
+      assert.deepStrictEqual(await runPendingMigrations(db), [ COUNTER ]);
+      const rows = await db.query<any>('SELECT user_id, last_seq FROM chat_inbox_seq ORDER BY user_id', { type: QueryTypes.SELECT });
+      assert.deepStrictEqual(rows.map(r => [ Number(r.user_id), Number(r.last_seq) ]), [[ 7, 3 ], [ 8, 1 ]]);
     });
   });
 
