@@ -42,6 +42,8 @@ function redisFromEnv(url: string | undefined) {
 export interface ChatConfig {
   timezone: string;
   sessionStore: 'redis' | 'sql';
+  /** Prefix of the Redis pub/sub channels (pub/sub ignores the database number). */
+  busChannelPrefix: string;
   autoMigrate: boolean;
   tokenTtlSeconds: number;
   singleSession: boolean;
@@ -187,6 +189,9 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     timezone: process.env.DB_TIMEZONE || '+08:00',
     /** Where sessions live: Redis in the production profile, the database otherwise. */
     sessionStore: process.env.REDIS_URL ? 'redis' : 'sql',
+    // Redis pub/sub channels are server-wide, whatever database REDIS_URL names: deployments (or test runs)
+    // sharing a Redis server on different databases must not hear each other's events.
+    busChannelPrefix: process.env.REDIS_CHANNEL_PREFIX ?? `eggchat:${(config.redis as any)?.client?.db ?? 0}:`,
     /** Apply pending migrations when the server starts (default: embedded profile only). */
     autoMigrate: process.env.DB_AUTO_MIGRATE ? process.env.DB_AUTO_MIGRATE === '1' : !process.env.DATABASE_URL,
     tokenTtlSeconds: intFromEnv('TOKEN_TTL_SECONDS', 30 * 24 * 3600),

@@ -1,6 +1,6 @@
 import { Bus, BusEvent, BusHandler, GroupEvent, GroupHandler } from './events';
 
-const PREFIX = 'chat:u:';
+const USER_CHANNEL = 'chat:u:';
 /** One channel for every group's entries, subscribed by every worker: one publish per group message. */
 const GROUP_CHANNEL = 'chat:g';
 
@@ -17,12 +17,17 @@ export class RedisBus implements Bus {
   private groupHandler: GroupHandler = () => undefined;
   private recovered: () => void = () => undefined;
   private wasReady = false;
+  private readonly userPrefix: string;
+  private readonly groupChannel: string;
 
-  constructor(private readonly publisher: any, private readonly logger: { warn(...args: unknown[]): void }) {
+  /** `channelPrefix` keeps deployments that share a Redis server apart (config chat.busChannelPrefix). */
+  constructor(private readonly publisher: any, private readonly logger: { warn(...args: unknown[]): void }, channelPrefix = '') {
+    this.userPrefix = channelPrefix + USER_CHANNEL;
+    this.groupChannel = channelPrefix + GROUP_CHANNEL;
     // Its own connection (a subscriber can do nothing else); queue commands while reconnecting, retry for ever.
     this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false });
     this.subscriber.on('message', (channel: string, text: string) => {
-      if (channel === GROUP_CHANNEL) {
+      if (channel === this.groupChannel) {
         try {
           this.groupHandler(JSON.parse(text));
         } catch {
@@ -30,30 +35,30 @@ export class RedisBus implements Bus {
         }
         return;
       }
-      if (!channel.startsWith(PREFIX)) return;
+      if (!channel.startsWith(this.userPrefix)) return;
       let event: BusEvent;
       try {
         event = JSON.parse(text);
       } catch {
         return;
       }
-      this.handler(Number(channel.slice(PREFIX.length)), event);
+      this.handler(Number(channel.slice(this.userPrefix.length)), event);
     });
     this.subscriber.on('ready', () => {
       // ioredis subscribes again by itself; what was published meanwhile is pumped from the inbox.
       if (this.wasReady) this.recovered();
       this.wasReady = true;
     });
-    this.subscriber.subscribe(GROUP_CHANNEL).catch((err: Error) => this.logger.warn('[chat bus] subscribe %s: %s', GROUP_CHANNEL, err.message));
+    this.subscriber.subscribe(this.groupChannel).catch((err: Error) => this.logger.warn('[chat bus] subscribe %s: %s', this.groupChannel, err.message));
     this.subscriber.on('error', (err: Error) => this.logger.warn('[chat bus] redis subscriber: %s', err.message));
   }
 
   async publish(userId: number, event: BusEvent): Promise<void> {
-    await this.publisher.publish(PREFIX + userId, JSON.stringify(event));
+    await this.publisher.publish(this.userPrefix + userId, JSON.stringify(event));
   }
 
   async publishGroup(event: GroupEvent): Promise<void> {
-    await this.publisher.publish(GROUP_CHANNEL, JSON.stringify(event));
+    await this.publisher.publish(this.groupChannel, JSON.stringify(event));
   }
 
   onGroupEvent(handler: GroupHandler): void {
@@ -63,7 +68,7 @@ export class RedisBus implements Bus {
   async subscribe(userId: number): Promise<void> {
     const count = this.counts.get(userId) ?? 0;
     this.counts.set(userId, count + 1);
-    if (count === 0) await this.subscriber.subscribe(PREFIX + userId);
+    if (count === 0) await this.subscriber.subscribe(this.userPrefix + userId);
   }
 
   async unsubscribe(userId: number): Promise<void> {
@@ -73,7 +78,7 @@ export class RedisBus implements Bus {
       return;
     }
     this.counts.delete(userId);
-    await this.subscriber.unsubscribe(PREFIX + userId).catch(() => undefined);
+    await this.subscriber.unsubscribe(this.userPrefix + userId).catch(() => undefined);
   }
 
   onEvent(handler: BusHandler): void {
