@@ -2,8 +2,9 @@ import * as assert from 'node:assert';
 import { app, mock } from 'egg-mock/bootstrap';
 import { assertFail, assertOk, get, post, registerUser, TestUser } from '../../../helpers/api';
 import { registerVisitor } from '../../../helpers/visitor';
+import { resetDatabase } from '../../../helpers/db';
 import { MSG } from '../../../../app/lib/messages';
-import { befriend, call, createGroup, groupState, inbox, lastNotice, resetWithGroups, rows, users } from './groupHelpers';
+import { befriend, call, createGroup, groupState, inbox, lastNotice, rows, users } from './groupHelpers';
 
 const GROUP_KEYS = [ 'avatar', 'create_time', 'id', 'invite_confirm', 'name', 'order', 'remark', 'status', 'user_id', 'uuid' ];
 const MEMBER_KEYS = [ 'avatar', 'create_time', 'groupId', 'group_id', 'id', 'nickname', 'order', 'status', 'user', 'user_id' ];
@@ -38,7 +39,7 @@ async function groupOfThree(): Promise<{ owner: TestUser; a: TestUser; b: TestUs
 }
 
 describe('test/app/controller/chat/group.test.ts', () => {
-  before(() => resetWithGroups(app));
+  before(() => resetDatabase(app));
   afterEach(() => mock.restore());
 
   describe('POST /api/chat/group/create', () => {

@@ -1,17 +1,10 @@
 import * as assert from 'node:assert';
 import { MockApplication as Application } from 'egg-mock';
 import { QueryTypes } from 'sequelize';
-import { resetDatabase } from '../../../helpers/db';
 import { assertOk, get, post, registerUser, TestUser } from '../../../helpers/api';
 
 // Shared by the group route tests (group.test.ts, groupMembers.test.ts): users come from the real
 // register endpoint, friendships straight into the table, groups from the real create route.
-
-/** Every table the suite writes, the group tables included (test/helpers/db.ts does not know them yet). */
-export async function resetWithGroups(app: Application): Promise<void> {
-  for (const table of [ 'group_log', 'group_user', 'group' ]) await app.model.query(`DELETE FROM \`${table}\``);
-  await resetDatabase(app);
-}
 
 export async function rows<T extends object = any>(app: Application, sql: string, values: unknown[] = []): Promise<T[]> {
   return app.model.query<T>(sql, { replacements: values, type: QueryTypes.SELECT }) as unknown as Promise<T[]>;

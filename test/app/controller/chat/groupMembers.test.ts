@@ -3,8 +3,9 @@ import { app, mock } from 'egg-mock/bootstrap';
 import { assertFail, assertOk, TestUser } from '../../../helpers/api';
 import { inParallel } from '../../../helpers/parallel';
 import { registerVisitor, TestVisitor } from '../../../helpers/visitor';
+import { resetDatabase } from '../../../helpers/db';
 import { MSG } from '../../../../app/lib/messages';
-import { befriend, call, createGroup, groupState, inbox, lastNotice, resetWithGroups, users } from './groupHelpers';
+import { befriend, call, createGroup, groupState, inbox, lastNotice, users } from './groupHelpers';
 
 /** Owner + one member, and a friend of both who is not in the group yet. */
 async function setup(): Promise<{ owner: TestUser; member: TestUser; joiner: TestUser; id: number }> {
@@ -22,7 +23,7 @@ function memberOf(state: Awaited<ReturnType<typeof groupState>>, userId: number)
 const approvals = async (userId: number) => (await inbox(app, userId)).filter(n => n.from_name === '加群处理');
 
 describe('test/app/controller/chat/groupMembers.test.ts', () => {
-  before(() => resetWithGroups(app));
+  before(() => resetDatabase(app));
   afterEach(() => mock.restore());
 
   describe('POST /api/chat/groupInviteUser', () => {
