@@ -74,7 +74,7 @@ export interface GroupConfig {
   maxMembers: number;
   /** Groups one user belongs to or waits to join. */
   maxPerUser: number;
-  /** Invitations and join requests (groupInviteUser) one user may make per day. */
+  /** Successful invitations and join requests (groupInviteUser) one user may make per day. */
   invitePerUser: ThrottleRule;
   /** grouplist: `?limit=` default and cap. */
   listDefault: number;
