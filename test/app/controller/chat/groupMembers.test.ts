@@ -89,12 +89,23 @@ describe('test/app/controller/chat/groupMembers.test.ts', () => {
       assert.strictEqual(assertOk(await call.invite(app, registered.token, { group_id: id, user_id: registered.id })), MSG.groupJoinPending);
     });
 
-    it('a visitor may join a rule-0 group by itself, and then list it', async () => {
-      const { id } = await setup();
+    it('a visitor may join a rule-0 group by itself, list it, see it, name itself, get the QR code and quit', async () => {
+      const { owner, id } = await setup();
       const visitor = await registerVisitor(app);
       assert.strictEqual(assertOk(await call.invite(app, visitor.token, { group_id: id, user_id: visitor.id })), MSG.groupJoined);
       const listed = assertOk(await app.httpRequest().get('/api/chat/grouplist/1').set('token', visitor.token));
       assert.deepStrictEqual(listed.map((g: any) => g.id), [ id ]);
+      const members = assertOk(await call.info(app, visitor.token, id)).group_users;
+      assert.strictEqual(members.find((m: any) => m.user_id === visitor.id).user.role, 'visitor');
+      assertOk(await app.httpRequest().post('/api/chat/groupnickname').set('token', visitor.token)
+        .send({ id, nickname: '游客甲' }));
+      assert.strictEqual(memberOf(await groupState(app, id), visitor.id)!.nickname, '游客甲');
+      const qr = await app.httpRequest().get(`/api/chat/groupQrcode/${id}`).set('token', visitor.token);
+      assert.deepStrictEqual([ qr.status, qr.headers['content-type'] ], [ 200, 'image/png' ]);
+      assertOk(await call.quit(app, visitor.token, id));
+      assert.notStrictEqual(memberOf(await groupState(app, id), visitor.id)!.left_seq, null);
+      // The owner is told, under the visitor's group nickname.
+      assert.match((await inbox(app, owner.id)).filter(n => n.chatType === 'group').pop().data.data, /^游客甲于 /);
     });
 
     it('refusals: not a member, not my friend, already in, disabled joiner, missing group', async () => {
