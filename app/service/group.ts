@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Transaction } from 'sequelize';
 import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { AuthenticatedUser } from '../extend/context';
@@ -140,7 +141,7 @@ export default class GroupService extends GroupServiceBase {
     });
   }
 
-  private async dissolve(transaction: Parameters<GroupServiceBase['membershipsChanged']>[0], group: GroupRow, time: string): Promise<void> {
+  private async dissolve(transaction: Transaction, group: GroupRow, time: string): Promise<void> {
     const members = await activeMemberIds(this.sequelize, group.id, transaction);
     const from = await this.member(group.id, group.user_id, transaction);
     const snapshot: GroupSnapshot = { ...this.snapshot(group), status: 0 };
