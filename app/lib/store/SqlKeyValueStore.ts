@@ -1,6 +1,7 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { KeyValueStore } from './KeyValueStore';
 import { inTransaction } from '../transaction';
+import { selectRows } from '../rawQuery';
 
 /** The `kv_store` table (see its migration): the embedded profile's Redis, shared by all workers. */
 export class SqlKeyValueStore implements KeyValueStore {
@@ -13,19 +14,16 @@ export class SqlKeyValueStore implements KeyValueStore {
   }
 
   async get(key: string): Promise<string | null> {
-    const rows = await this.sequelize.query<{ value: string }>(
-      'SELECT value FROM kv_store WHERE `key` = ? AND (expires_at IS NULL OR expires_at > ?)',
-      { replacements: [ key, Date.now() ], type: QueryTypes.SELECT },
-    );
+    // Every authenticated request reads its session here: straight to the connection (lib/rawQuery.ts).
+    const rows = await selectRows<{ value: string }>(this.sequelize,
+      'SELECT value FROM kv_store WHERE `key` = ? AND (expires_at IS NULL OR expires_at > ?)', [ key, Date.now() ]);
     return rows.length ? rows[0].value : null;
   }
 
   async getMany(keys: string[]): Promise<Array<string | null>> {
     if (!keys.length) return [];
-    const rows = await this.sequelize.query<{ key: string; value: string }>(
-      `SELECT \`key\`, value FROM kv_store WHERE \`key\` IN (${keys.map(() => '?').join(', ')}) AND (expires_at IS NULL OR expires_at > ?)`,
-      { replacements: [ ...keys, Date.now() ], type: QueryTypes.SELECT },
-    );
+    const rows = await selectRows<{ key: string; value: string }>(this.sequelize,
+      `SELECT \`key\`, value FROM kv_store WHERE \`key\` IN (${keys.map(() => '?').join(', ')}) AND (expires_at IS NULL OR expires_at > ?)`, [ ...keys, Date.now() ]);
     const byKey = new Map(rows.map(row => [ row.key, row.value ]));
     return keys.map(key => byKey.get(key) ?? null);
   }
@@ -58,10 +56,8 @@ export class SqlKeyValueStore implements KeyValueStore {
 
   async peek(key: string): Promise<{ count: number; ttlMs: number } | null> {
     const now = Date.now();
-    const rows = await this.sequelize.query<{ value: string; expires_at: number | string }>(
-      'SELECT value, expires_at FROM kv_store WHERE `key` = ? AND expires_at > ?',
-      { replacements: [ key, now ], type: QueryTypes.SELECT },
-    );
+    const rows = await selectRows<{ value: string; expires_at: number | string }>(this.sequelize,
+      'SELECT value, expires_at FROM kv_store WHERE `key` = ? AND expires_at > ?', [ key, now ]);
     return rows.length ? { count: Number(rows[0].value), ttlMs: Number(rows[0].expires_at) - now } : null;
   }
 
