@@ -106,7 +106,7 @@ export async function groupHeads(sequelize: Sequelize, groupIds: number[]): Prom
   if (!groupIds.length) return new Map();
   const rows = await selectRows<any>(sequelize,
     `SELECT id, last_seq, member_version FROM \`group\` WHERE id IN (${groupIds.map(() => '?').join(', ')})`, groupIds);
-  return new Map(rows.map(row => [ Number(row.id), { last: Number(row.last_seq), version: Number(row.member_version) } ]));
+  return new Map(rows.map(row => [ Number(row.id), { last: Number(row.last_seq), version: Number(row.member_version) }]));
 }
 
 /** Moves members' group cursors forward (never back), in one transaction. */

@@ -129,7 +129,8 @@ function send(method: string, path: string, token: string | undefined, body?: { 
 
 async function snapshot(): Promise<string> {
   const hash = createHash('sha1');
-  for (const [ table, order ] of [[ 'user', 'id' ], [ 'user_info', 'id' ], [ 'goodfriend', 'id' ], [ 'goodfriendapply', 'id' ], [ 'message', 'id' ], [ 'chat_inbox', 'id' ], [ 'kv_store', '`key`' ]]) {
+  for (const [ table, order ] of [[ 'user', 'id' ], [ 'user_info', 'id' ], [ 'goodfriend', 'id' ], [ 'goodfriendapply', 'id' ], [ 'message', 'id' ], [ 'chat_inbox', 'id' ],
+    [ 'group', 'id' ], [ 'group_user', 'id' ], [ 'group_log', 'id' ], [ 'kv_store', '`key`' ]]) {
     // Throttle counters count refused attempts on purpose (a failed login is a refused request).
     const where = table === 'kv_store' ? ' WHERE `key` NOT LIKE \'throttle:%\'' : '';
     const rows = await app.model.query(`SELECT * FROM \`${table}\`${where} ORDER BY ${order}`, { type: 'SELECT' } as any);
@@ -147,7 +148,7 @@ async function snapshot(): Promise<string> {
 // ---------------------------------------------------------------------------------------------------
 // Routes
 
-interface Fixture { me: TestUser; friend: TestUser; applicant: TestUser; stranger: TestUser; applyId: number }
+interface Fixture { me: TestUser; friend: TestUser; applicant: TestUser; stranger: TestUser; applyId: number; friendRowId: number; myGroup: number; otherGroup: number }
 let fx: Fixture;
 let token = '';
 
@@ -164,15 +165,18 @@ interface Route {
   query?: boolean;
   /** Not JSON on success (the docs route serves files). */
   docs?: boolean;
+  /** A PNG on success (the group QR code). */
+  png?: boolean;
   /** Runs after a 200 (e.g. logout ended the session: log in again). */
   after200?: () => Promise<void>;
 }
 
 const someId = () => fc.oneof(
-  fc.constantFrom(fx.me.id, fx.friend.id, fx.applicant.id, fx.stranger.id, fx.applyId),
+  fc.constantFrom(fx.me.id, fx.friend.id, fx.applicant.id, fx.stranger.id, fx.applyId, fx.myGroup, fx.otherGroup),
   fc.integer({ min: 1, max: 2 ** 31 - 1 }),
 );
 const idString = () => someId().map(String);
+const groupId = () => fc.oneof(fc.constantFrom(fx.myGroup, fx.otherGroup), fc.integer({ min: 1, max: 2 ** 31 - 1 }));
 const validName = () => fc.stringMatching(/^[A-Za-z0-9_]{4,20}$/);
 const validPassword = () => fc.constantFrom(PASSWORD, 'secret1234', '123456', '密码密码密码');
 
@@ -239,6 +243,29 @@ const ROUTES: Route[] = [
   {
     method: 'POST', path: '/api/chat/revokeMessage', expected: [ 200, 400, 422 ],
     fields: [{ name: 'id', valid: () => fc.uuid() }, { name: 'chatType', valid: () => fc.constantFrom('single', 'group') }, { name: 'to_id', valid: someId }],
+  },
+  // Groups: my group (me the owner, with my friend) and the stranger's (rule 0, I am not in it).
+  { method: 'POST', path: '/api/chat/group/create', expected: [ 200, 400, 422 ], fields: [{ name: 'userIds', valid: () => fc.oneof(fc.constant([ fx.friendRowId ]), fc.array(someId(), { maxLength: 3 })) }] },
+  { method: 'GET', path: '/api/chat/grouplist/:page?', expected: [ 200, 422 ], param: () => fc.integer({ min: 1, max: 3 }).map(String), query: true },
+  { method: 'GET', path: '/api/chat/groupinfo/:id', expected: [ 200, 400, 422 ], param: () => fc.constantFrom(String(fx.myGroup), String(fx.otherGroup)), query: true },
+  { method: 'POST', path: '/api/chat/groupUpdateName', expected: [ 200, 400, 422 ], fields: [{ name: 'id', valid: groupId }, { name: 'name', valid: () => fc.string({ minLength: 1, maxLength: 20 }) }] },
+  { method: 'POST', path: '/api/chat/groupremark', expected: [ 200, 400, 422 ], fields: [{ name: 'id', valid: groupId }, { name: 'remark', valid: () => fc.string({ minLength: 1, maxLength: 500 }) }] },
+  { method: 'POST', path: '/api/chat/groupnickname', expected: [ 200, 400, 422 ], fields: [{ name: 'id', valid: groupId }, { name: 'nickname', valid: () => fc.string({ minLength: 1, maxLength: 20 }) }] },
+  // Quitting or dissolving would leave the other group routes little to work on: only groups I am not in.
+  { method: 'POST', path: '/api/chat/groupDeleteOrQuit', expected: [ 400, 422 ], fields: [{ name: 'id', valid: () => fc.constantFrom(fx.otherGroup, 2147483647) }] },
+  {
+    method: 'GET', path: '/api/chat/groupQrcode/:id', expected: [ 200, 400, 422 ], png: true, query: true,
+    param: () => fc.constantFrom(String(fx.myGroup), String(fx.otherGroup), String(fx.friend.id)),
+  },
+  { method: 'POST', path: '/api/chat/groupDeleteUser', expected: [ 400, 422 ], fields: [{ name: 'group_id', valid: groupId }, { name: 'user_id', valid: () => fc.constantFrom(fx.me.id, fx.stranger.id, fx.applicant.id) }] },
+  {
+    method: 'POST', path: '/api/chat/groupInviteUser', expected: [ 200, 400, 422 ],
+    fields: [{ name: 'group_id', valid: groupId }, { name: 'user_id', valid: someId }, { name: 'inviteuser_id', valid: () => fc.constantFrom(-1, 0, fx.me.id) }, { name: 'addGroupDesc', valid: () => fc.string({ maxLength: 500 }) }],
+  },
+  { method: 'POST', path: '/api/chat/groupAddUserSet', expected: [ 200, 400, 422 ], fields: [{ name: 'group_id', valid: groupId }, { name: 'addGroupSet', valid: () => fc.constantFrom(0, 1, 2, '0', '2') }] },
+  {
+    method: 'POST', path: '/api/chat/groupAgreeOrNo', expected: [ 200, 400, 422 ],
+    fields: [{ name: 'group_id', valid: groupId }, { name: 'user_id', valid: someId }, { name: 'type', valid: () => fc.constantFrom('agree', 'no') }],
   },
   { method: 'GET', path: '/docs', expected: [ 200 ], docs: true, query: true },
   { method: 'GET', path: '/docs/:file', expected: [ 200, 404 ], docs: true, param: () => fc.constantFrom('openapi.yaml', 'swagger-ui.css', 'package.json', 'index.html') },
@@ -344,7 +371,9 @@ async function check(route: Route, c: Case): Promise<void> {
 
   assert.ok(res.status < 500, `5xx: ${what}`);
   assert.ok(expected.includes(res.status), `status ${res.status} not in ${JSON.stringify(expected)}: ${what}`);
-  if (route.docs && res.status === 200) {
+  if (route.png && res.status === 200) {
+    assert.strictEqual(res.headers['content-type'], 'image/png', what);
+  } else if (route.docs && res.status === 200) {
     // `/docs/` (an empty file name) is the `/docs` page itself.
     const file = route.path === '/docs' || c.segment === '' ? 'index' : decodeURIComponent(c.segment ?? '');
     assert.ok(file === 'index' || DOC_FILES.has(file), `docs served ${file}: ${what}`);
@@ -390,7 +419,13 @@ describe('test/app/fuzz.property.test.ts', function() {
     await app.model.Goodfriend.bulkCreate([{ user_id: me.id, friend_id: friend.id }, { user_id: friend.id, friend_id: me.id }] as any);
     await post(app, '/api/chat/applyfriend', applicant.token).send({ friend_id: me.id, nickname: '申请' }).expect(200);
     const apply = await app.model.Goodfriendapply.findOne({ where: { user_id: applicant.id, friend_id: me.id }, raw: true });
-    fx = { me, friend, applicant, stranger, applyId: apply!.id };
+    const friendRow = await app.model.Goodfriend.findOne({ where: { user_id: me.id, friend_id: friend.id }, raw: true });
+    await post(app, '/api/chat/group/create', me.token).send({ userIds: [ friendRow!.id ] }).expect(200);
+    await app.model.Goodfriend.bulkCreate([{ user_id: stranger.id, friend_id: applicant.id }, { user_id: applicant.id, friend_id: stranger.id }] as any);
+    const strangersRow = await app.model.Goodfriend.findOne({ where: { user_id: stranger.id, friend_id: applicant.id }, raw: true });
+    await post(app, '/api/chat/group/create', stranger.token).send({ userIds: [ strangersRow!.id ] }).expect(200);
+    const groupOf = async (owner: number) => Number(((await app.model.query('SELECT id FROM `group` WHERE user_id = ?', { replacements: [ owner ], type: 'SELECT' } as any)) as any[])[0].id);
+    fx = { me, friend, applicant, stranger, applyId: apply!.id, friendRowId: friendRow!.id, myGroup: await groupOf(me.id), otherGroup: await groupOf(stranger.id) };
     token = me.token;
     // eslint-disable-next-line no-console
     console.log(`      fast-check seed ${SEED} (FC_SEED=${SEED} reproduces), ${RUNS} runs per route and body type`);

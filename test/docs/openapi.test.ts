@@ -77,7 +77,7 @@ describe('test/docs/openapi.test.ts', () => {
   afterEach(() => mock.restore());
 
   describe('(a) the document and the router', () => {
-    it('documents exactly the routes of app/router.ts (27 routes, both forms of the optional :page?)', () => {
+    it('documents exactly the routes of app/router.ts (39 routes, both forms of the optional :page?)', () => {
       const routed = new Map<string, RouteLayer>();
       const docsUi: string[] = [];
       for (const layer of routerLayers()) {
@@ -91,7 +91,7 @@ describe('test/docs/openapi.test.ts', () => {
       }
       assert.deepStrictEqual(docsUi.sort(), [ ...DOCS_UI_ROUTES ].sort(), 'the Swagger UI routes are registered');
       const routeCount = routerLayers().filter(l => !DOCS_UI_ROUTES.includes(`GET ${l.path}`)).length;
-      assert.strictEqual(routeCount, 27);
+      assert.strictEqual(routeCount, 39);
 
       const documented = operations().map(op => `${op.method} ${op.template}`);
       assert.deepStrictEqual(documented.filter(d => !routed.has(d)), [], 'documented but not routed');
@@ -470,7 +470,75 @@ describe('test/docs/openapi.test.ts', () => {
         }
       }
       assert.deepStrictEqual(whitelist.sort(), [ 'applyFriend', 'autoAddFriendAndAgree', 'chatGetMessageOffLine', 'deleteGoodFriend', 'getUserSetInfo',
+        'groupDeleteOrQuit', 'groupInfo', 'groupInviteUser', 'groupList', 'groupListFirstPage', 'groupNickname', 'groupQrcode',
         'isMyGoodFriend', 'logout', 'revokeMessage', 'sendMessage', 'updateUserInfo', 'userSet' ]);
+    });
+
+    it('the group routes of issue #13: create, list, profile and card, rename, notice, nickname, QR code, invite, join rule, approve, remove, quit, dissolve', async () => {
+      const reg = async (prefix: string) => check(await form('/api/regChat').send({ username: uniqueName(prefix), password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+      const [ owner, a, b, c ] = [ await reg('docGo'), await reg('docGa'), await reg('docGb'), await reg('docGc') ];
+      const rowIds: number[] = [];
+      for (const friend of [ a, b, c ]) {
+        rowIds.push((await app.model.Goodfriend.create({ user_id: owner.id, friend_id: friend.id })).id);
+        await app.model.Goodfriend.create({ user_id: friend.id, friend_id: owner.id });
+      }
+      const create = '/api/chat/group/create';
+      check(await app.httpRequest().post(create).set('token', owner.token).send({ userIds: [ rowIds[0] ] }), 'POST', create, 200);
+      check(await form(create, owner.token).send(`userIds=${rowIds[0]}&userIds=${rowIds[1]}`), 'POST', create, 200);
+      check(await form(create, owner.token).send({ userIds: 999999 }), 'POST', create, 400);
+      check(await app.httpRequest().post(create).set('token', owner.token).send({ userIds: [ 'x' ] }), 'POST', create, 422);
+      const list = check(await getWith('/api/chat/grouplist/1?limit=5', owner.token), 'GET', '/api/chat/grouplist/1', 200).data;
+      assert.strictEqual(list.length, 2);
+      check(await getWith('/api/chat/grouplist', a.token), 'GET', '/api/chat/grouplist', 200);
+      check(await getWith('/api/chat/grouplist/0', a.token), 'GET', '/api/chat/grouplist/0', 422);
+      const id: number = list[0].id;
+      const info = `/api/chat/groupinfo/${id}`;
+      assert.strictEqual(check(await getWith(info, a.token), 'GET', info, 200).data.group_users.length, 3);
+      assert.deepStrictEqual(check(await getWith(info, c.token), 'GET', info, 200).data.group_users, []);
+      check(await getWith('/api/chat/groupinfo/999999', a.token), 'GET', '/api/chat/groupinfo/1', 400);
+      check(await getWith('/api/chat/groupinfo/x', a.token), 'GET', '/api/chat/groupinfo/1', 422);
+
+      check(await form('/api/chat/groupUpdateName', owner.token).send({ id, name: '文档群' }), 'POST', '/api/chat/groupUpdateName', 200);
+      check(await form('/api/chat/groupUpdateName', a.token).send({ id, name: '文档群' }), 'POST', '/api/chat/groupUpdateName', 400);
+      check(await form('/api/chat/groupUpdateName', owner.token).send({ id, name: 'x'.repeat(21) }), 'POST', '/api/chat/groupUpdateName', 422);
+      check(await form('/api/chat/groupremark', owner.token).send({ id, remark: '公告' }), 'POST', '/api/chat/groupremark', 200);
+      check(await form('/api/chat/groupremark', a.token).send({ id, remark: '公告' }), 'POST', '/api/chat/groupremark', 400);
+      check(await form('/api/chat/groupremark', owner.token).send({ id }), 'POST', '/api/chat/groupremark', 422);
+      check(await form('/api/chat/groupnickname', a.token).send({ id, nickname: '阿A' }), 'POST', '/api/chat/groupnickname', 200);
+      check(await form('/api/chat/groupnickname', c.token).send({ id, nickname: '阿C' }), 'POST', '/api/chat/groupnickname', 400);
+      check(await form('/api/chat/groupnickname', a.token).send({ id }), 'POST', '/api/chat/groupnickname', 422);
+
+      // The QR code is a PNG (not JSON): its 200 is checked here, its failures through check().
+      const qr = await app.httpRequest().get(`/api/chat/groupQrcode/${id}?token=${a.token}`);
+      assert.strictEqual(qr.status, 200);
+      assert.strictEqual(qr.headers['content-type'], 'image/png');
+      assert.ok(findOperation('GET', `/api/chat/groupQrcode/${id}`)!.operation.responses['200'].content['image/png']);
+      checked.add('groupQrcode 200');
+      check(await getWith(`/api/chat/groupQrcode/${id}`, c.token), 'GET', '/api/chat/groupQrcode/1', 400);
+      check(await getWith('/api/chat/groupQrcode/x', a.token), 'GET', '/api/chat/groupQrcode/1', 422);
+
+      const invite = '/api/chat/groupInviteUser';
+      assert.strictEqual(check(await form(invite, owner.token).send({ group_id: id, user_id: c.id, inviteuser_id: owner.id }), 'POST', invite, 200).data, MSG.groupJoined);
+      check(await form(invite, owner.token).send({ group_id: id, user_id: c.id }), 'POST', invite, 400);
+      check(await form(invite, owner.token).send({ group_id: id }), 'POST', invite, 422);
+      check(await form('/api/chat/groupAddUserSet', owner.token).send({ group_id: id, addGroupSet: 1 }), 'POST', '/api/chat/groupAddUserSet', 200);
+      check(await form('/api/chat/groupAddUserSet', a.token).send({ group_id: id, addGroupSet: 1 }), 'POST', '/api/chat/groupAddUserSet', 400);
+      check(await form('/api/chat/groupAddUserSet', owner.token).send({ group_id: id, addGroupSet: 5 }), 'POST', '/api/chat/groupAddUserSet', 422);
+      const d = await reg('docGd');
+      assert.strictEqual(check(await form(invite, d.token).send({ group_id: id, user_id: d.id, inviteuser_id: -1 }), 'POST', invite, 200).data, MSG.groupJoinPending);
+      const agree = '/api/chat/groupAgreeOrNo';
+      check(await form(agree, a.token).send({ group_id: id, user_id: d.id, type: 'agree' }), 'POST', agree, 400);
+      check(await form(agree, owner.token).send({ group_id: id, user_id: d.id, type: 'maybe' }), 'POST', agree, 422);
+      check(await form(agree, owner.token).send({ group_id: id, user_id: d.id, type: 'agree' }), 'POST', agree, 200);
+      const remove = '/api/chat/groupDeleteUser';
+      check(await form(remove, owner.token).send({ group_id: id, user_id: d.id }), 'POST', remove, 200);
+      check(await form(remove, owner.token).send({ group_id: id, user_id: owner.id }), 'POST', remove, 400);
+      check(await form(remove, owner.token).send({ group_id: id }), 'POST', remove, 422);
+      const quit = '/api/chat/groupDeleteOrQuit';
+      check(await form(quit, b.token).send({ id }), 'POST', quit, 200);
+      check(await form(quit, b.token).send({ id }), 'POST', quit, 400);
+      check(await form(quit, owner.token).send({ id }), 'POST', quit, 200);
+      check(await form(quit, owner.token).send({}), 'POST', quit, 422);
     });
 
     it('the visitor limits: 429 with the original\'s text and Retry-After', async () => {
