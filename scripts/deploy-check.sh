@@ -5,7 +5,8 @@
 #      group), waits for /api/health, checks TRUST_PROXY handling, then sends SIGTERM to the main process
 #      only (KillMode=mixed) and checks that everything is gone well within TimeoutStopSec;
 #   3. `nginx -t` on deploy/nginx.conf inside a minimal nginx.conf, then a real nginx in front of the app:
-#      proxied answers, 413 above client_max_body_size, client IP from X-Forwarded-For (when nginx exists);
+#      proxied answers, 413 above client_max_body_size, client IP from X-Forwarded-For, /ws and the QR code
+#      image (both carry ?token=) proxied and kept out of the access log (when nginx exists);
 #   4. the same ExecStart with an unreachable DATABASE_URL must fail within seconds with a clear message.
 # Profile: DATABASE_URL/REDIS_URL from the environment (production profile), else a temp SQLite file.
 set -uo pipefail
@@ -150,6 +151,18 @@ CONF
   ' "ws://127.0.0.1:$NGINX_PORT/ws?token=$token" 2>&1) || fail "GET /ws through nginx: $out"
   grep -q "token=" "$WORK/nginx/logs/access.log" && fail "the socket URL (with its token) reached nginx's access log"
   pass "through nginx: /ws upgrades (welcome frame), and its URL is not in the access log"
+  # The QR code image URL carries the token too (?token=, an image source): a PNG through nginx, not logged.
+  user_id=$(json_field "$reply" data.id)
+  out=$(node -e '
+    require("http").get(process.argv[1], { timeout: 5000 }, res => {
+      const chunks = []; res.on("data", c => chunks.push(c));
+      res.on("end", () => console.log(res.statusCode, res.headers["content-type"], Buffer.concat(chunks).subarray(0, 8).toString("hex")));
+    }).on("error", e => console.log(0, e.message));
+  ' "http://127.0.0.1:$NGINX_PORT/api/chat/groupQrcode/$user_id?chatType=single&token=$token" 2>&1)
+  [ "$out" = "200 image/png 89504e470d0a1a0a" ] || fail "GET /api/chat/groupQrcode/:id?token= through nginx should answer a PNG: $out"
+  grep -q "token=" "$WORK/nginx/logs/access.log" && fail "the QR code URL (with its token) reached nginx's access log"
+  grep -q "groupQrcode" "$WORK/nginx/logs/access.log" && fail "the QR code request reached nginx's access log"
+  pass "through nginx: GET /api/chat/groupQrcode/:id?token= answers a PNG, and its URL is not in the access log"
   nginx -c "$nginx_conf" -p "$WORK/nginx" -s stop 2>/dev/null
   nginx_conf=""
 else

@@ -441,7 +441,8 @@ describe('test/docs/openapi.test.ts', () => {
         .send({ id: sent.id.toUpperCase(), chatType: 'single', to_id: b.id }), 'POST', revoke, 200);
       assert.strictEqual(check(await form(revoke, b.token).send({ id: sent.id, chatType: 'single', to_id: b.id }), 'POST', revoke, 400).data, MSG.messageMissing);
       assert.strictEqual(check(await form(revoke, a.token).send({ id: '00000000-0000-4000-8000-000000000000', chatType: 'single', to_id: b.id }), 'POST', revoke, 400).data, MSG.messageMissing);
-      assert.strictEqual(check(await form(revoke, a.token).send({ id: sent.id, chatType: 'group', to_id: 1 }), 'POST', revoke, 400).data, MSG.groupUnavailable);
+      // A group recall looks the message up first: a single message (or none) is no group message of mine.
+      assert.strictEqual(check(await form(revoke, a.token).send({ id: sent.id, chatType: 'group', to_id: 1 }), 'POST', revoke, 400).data, MSG.messageMissing);
       mock(app.config.chat.message, 'revokeWindowSeconds', 0);
       await new Promise(resolve => setTimeout(resolve, 5));
       assert.strictEqual(check(await form(revoke, b.token).send({ id: image.id, chatType: 'single', to_id: a.id }), 'POST', revoke, 400).data, MSG.revokeTooLate);
@@ -483,10 +484,12 @@ describe('test/docs/openapi.test.ts', () => {
         await app.model.Goodfriend.create({ user_id: friend.id, friend_id: owner.id });
       }
       const create = '/api/chat/group/create';
-      check(await app.httpRequest().post(create).set('token', owner.token).send({ userIds: [ rowIds[0] ] }), 'POST', create, 200);
+      check(await app.httpRequest().post(create).set('token', owner.token)
+        .send({ userIds: [ rowIds[0] ] }), 'POST', create, 200);
       check(await form(create, owner.token).send(`userIds=${rowIds[0]}&userIds=${rowIds[1]}`), 'POST', create, 200);
       check(await form(create, owner.token).send({ userIds: 999999 }), 'POST', create, 400);
-      check(await app.httpRequest().post(create).set('token', owner.token).send({ userIds: [ 'x' ] }), 'POST', create, 422);
+      check(await app.httpRequest().post(create).set('token', owner.token)
+        .send({ userIds: [ 'x' ] }), 'POST', create, 422);
       const list = check(await getWith('/api/chat/grouplist/1?limit=5', owner.token), 'GET', '/api/chat/grouplist/1', 200).data;
       assert.strictEqual(list.length, 2);
       check(await getWith('/api/chat/grouplist', a.token), 'GET', '/api/chat/grouplist', 200);
@@ -507,6 +510,18 @@ describe('test/docs/openapi.test.ts', () => {
       check(await form('/api/chat/groupnickname', a.token).send({ id, nickname: '阿A' }), 'POST', '/api/chat/groupnickname', 200);
       check(await form('/api/chat/groupnickname', c.token).send({ id, nickname: '阿C' }), 'POST', '/api/chat/groupnickname', 400);
       check(await form('/api/chat/groupnickname', a.token).send({ id }), 'POST', '/api/chat/groupnickname', 422);
+
+      // A group message and its recall: the GroupMessage / GroupRevokeNotice answers (the member's group nickname).
+      const send = '/api/chat/socket/sendmessage';
+      const revoke = '/api/chat/revokeMessage';
+      const groupMessage = check(await form(send, a.token).send({ sendto_id: id, chatType: 'group', type: 'text', data: '大家好' }), 'POST', send, 200).data;
+      assert.deepStrictEqual([ groupMessage.chatType, groupMessage.from_name, groupMessage.to_id, groupMessage.group.id ], [ 'group', '阿A', id, id ]);
+      assert.strictEqual(groupMessage.group.group_users, undefined);
+      assert.strictEqual(check(await form(send, c.token).send({ sendto_id: id, chatType: 'group', type: 'text', data: 'x' }), 'POST', send, 400).data, MSG.notInGroupSend);
+      assert.strictEqual(check(await form(revoke, owner.token).send({ id: groupMessage.id, chatType: 'group', to_id: id }), 'POST', revoke, 400).data, MSG.messageMissing);
+      const groupNotice = check(await form(revoke, a.token).send({ id: groupMessage.id, chatType: 'group', to_id: id }), 'POST', revoke, 200).data;
+      assert.deepStrictEqual([ groupNotice.id, groupNotice.chatType, groupNotice.type, groupNotice.actionType, groupNotice.data.data, groupNotice.group ],
+        [ groupMessage.id, 'group', 'systemNotice', 'revoke', '阿A 撤回了一条消息', null ]);
 
       // The QR code is a PNG (not JSON): its 200 is checked here, its failures through check().
       const qr = await app.httpRequest().get(`/api/chat/groupQrcode/${id}?token=${a.token}`);
@@ -530,14 +545,21 @@ describe('test/docs/openapi.test.ts', () => {
       check(await form(agree, a.token).send({ group_id: id, user_id: d.id, type: 'agree' }), 'POST', agree, 400);
       check(await form(agree, owner.token).send({ group_id: id, user_id: d.id, type: 'maybe' }), 'POST', agree, 422);
       check(await form(agree, owner.token).send({ group_id: id, user_id: d.id, type: 'agree' }), 'POST', agree, 200);
+      const fromD = check(await form(send, d.token).send({ sendto_id: id, chatType: 'group', type: 'text', data: 'd' }), 'POST', send, 200).data;
       const remove = '/api/chat/groupDeleteUser';
       check(await form(remove, owner.token).send({ group_id: id, user_id: d.id }), 'POST', remove, 200);
+      // Removed: the sender's own message is found, but they are no longer a member.
+      assert.strictEqual(check(await form(revoke, d.token).send({ id: fromD.id, chatType: 'group', to_id: id }), 'POST', revoke, 400).data, MSG.notInGroupRevoke);
       check(await form(remove, owner.token).send({ group_id: id, user_id: owner.id }), 'POST', remove, 400);
       check(await form(remove, owner.token).send({ group_id: id }), 'POST', remove, 422);
       const quit = '/api/chat/groupDeleteOrQuit';
       check(await form(quit, b.token).send({ id }), 'POST', quit, 200);
       check(await form(quit, b.token).send({ id }), 'POST', quit, 400);
+      const fromOwner = check(await form(send, owner.token).send({ sendto_id: id, chatType: 'group', type: 'text', data: 'bye' }), 'POST', send, 200).data;
       check(await form(quit, owner.token).send({ id }), 'POST', quit, 200);
+      // Dissolved: the group is unavailable (to a send and to a recall).
+      assert.strictEqual(check(await form(send, a.token).send({ sendto_id: id, chatType: 'group', type: 'text', data: 'x' }), 'POST', send, 400).data, MSG.groupUnavailable);
+      assert.strictEqual(check(await form(revoke, owner.token).send({ id: fromOwner.id, chatType: 'group', to_id: id }), 'POST', revoke, 400).data, MSG.groupUnavailable);
       check(await form(quit, owner.token).send({}), 'POST', quit, 422);
     });
 

@@ -65,10 +65,10 @@ describe('test/docs/postman.test.ts', () => {
     for (const item of all) assert.strictEqual(item.request.url.host[0], '{{baseUrl}}', item.name);
   });
 
-  it('has a request for every API route of app/router.ts (26 API routes + GET /api/health)', () => {
+  it('has a request for every API route of app/router.ts (38 API routes + GET /api/health)', () => {
     const layers = ((app.router as any).stack as Array<{ path: string; methods: string[] }>)
       .filter(layer => layer.path.startsWith('/api/'));
-    assert.strictEqual(layers.length, 27, layers.map(l => l.path).join(', '));
+    assert.strictEqual(layers.length, 39, layers.map(l => l.path).join(', '));
     for (const layer of layers) {
       const method = layer.methods.includes('POST') ? 'POST' : 'GET';
       const pattern = routePattern(layer.path);
@@ -128,16 +128,24 @@ describe('test/docs/postman.test.ts', () => {
     }
   });
 
-  it('stores data.token after register and login, and checks status and msg in every request', () => {
+  it('stores data.token after register and login, and checks status and msg in every request (the QR code PNG: status and image type)', () => {
     for (const item of all.filter(i => /^\/api\/(regChat|loginChat)$/.test(pathOf(i)))) {
       const tests = script(item, 'test');
       if (/200/.test(tests)) assert.match(tests, /pm\.environment\.set\('token', body\.data\.token\)/, item.name);
     }
+    let pngs = 0;
     for (const item of all) {
       const tests = script(item, 'test');
       assert.match(tests, /pm\.response\.to\.have\.status\((200|400|401|403|422)\)/, item.name);
+      // GET /api/chat/groupQrcode/:id answers a PNG (its refusals are JSON and checked like the rest).
+      if (/^\/api\/chat\/groupQrcode\//.test(pathOf(item)) && /status\(200\)/.test(tests)) {
+        assert.match(tests, /Content-Type'\)\)\.to\.eql\('image\/png'\)/, item.name);
+        pngs++;
+        continue;
+      }
       assert.match(tests, /body\.msg\)\.to\.eql\('(ok|fail)'\)/, item.name);
     }
+    assert.strictEqual(pngs, 1, 'one request gets the QR code image');
   });
 
   it('ends with a logout and a 401 for the logged-out token', () => {
