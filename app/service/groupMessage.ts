@@ -31,7 +31,8 @@ export default class GroupMessageService extends Service {
       if (first) return this.answerOf(first, input);
     }
     const limit = this.config.chat.throttle.sendPerUser;
-    const counter = await this.app.kvStore.incr(`throttle:send:user:${me.id}`, limit.windowSeconds);
+    // The same counter as single chat: one send budget per sender.
+    const counter = await this.service.throttle.hitFrequent(`send:user:${me.id}`, limit);
     if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
     try {
       return await this.app.transaction(transaction => this.sendOnce(me, input, transaction));
