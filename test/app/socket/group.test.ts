@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { app } from 'egg-mock/bootstrap';
+import { app, mock } from 'egg-mock/bootstrap';
 import { QueryTypes } from 'sequelize';
 import { resetDatabase } from '../../helpers/db';
 import { assertFail, assertOk, get, post, registerUser, TestUser } from '../../helpers/api';
@@ -249,6 +249,20 @@ describe('test/app/socket/group.test.ts', () => {
 
     assertOk(await post(app, '/api/chat/groupDeleteOrQuit', owner.token).send({ id: groupId }));
     assertFail(await sendToGroup(owner, groupId, 'after the end'), 400, MSG.groupUnavailable);
+  });
+
+  it('429 past the send limit, one budget for single and group sends', async () => {
+    const owner = await registerUser(app);
+    const member = await registerUser(app);
+    const groupId = await createGroup(owner, [ member ]);
+    mock(app.config.chat.throttle, 'sendPerUser', { limit: 2, windowSeconds: 10 });
+    try {
+      assertOk(await post(app, '/api/chat/socket/sendmessage', member.token).send({ sendto_id: owner.id, chatType: 'single', type: 'text', data: 'single' }));
+      assertOk(await sendToGroup(member, groupId, 'group'));
+      assertFail(await sendToGroup(member, groupId, 'one too many'), 429, MSG.sendTooFrequent);
+    } finally {
+      mock.restore();
+    }
   });
 
   it('dissolve while messages are being sent: every accepted message comes before the dissolve notice, nothing after it', async () => {
