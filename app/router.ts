@@ -64,6 +64,15 @@ export default (app: Application) => {
   router.post('/api/chat/groupAddUserSet', auth, group.groupAddUserSet);
   router.post('/api/chat/groupAgreeOrNo', auth, group.groupAgreeOrNo);
 
+  // Media (issue 14): uploads to this server's storage or to object storage, video covers, and the local
+  // driver's files (public by URL, as the original's /public/uploads; names are unguessable). Visitors may
+  // upload (the original's visitor whitelist).
+  const media = controller.chat.media;
+  router.post('/api/chat/uploadStreamSingleToServerDiy/:dir', visitors, media.uploadStreamSingleToServerDiy);
+  router.post('/api/chat/uploadAliyun', visitors, media.uploadAliyun);
+  router.post('/api/chat/getVideoScreenshot', visitors, media.getVideoScreenshot);
+  router.get('/public/uploads/Diy/:dir/:date/:name', media.served);
+
   // API documentation: Swagger UI and docs/openapi.yaml (404 unless config.chat.docsEnabled).
   router.get('/docs', controller.docs.index);
   router.get('/docs/:file', controller.docs.asset);

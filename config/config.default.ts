@@ -67,6 +67,32 @@ export interface ChatConfig {
   visitor: { signSalt: string; signWindowSeconds: number };
   /** Group routes (app/service/group*.ts). */
   group: GroupConfig;
+  /** Uploads, served files and video covers (app/service/media*.ts, app/lib/storage/). */
+  media: MediaConfig;
+}
+
+export interface MediaConfig {
+  /** Where uploadStreamSingleToServerDiy stores: 'local' (default) or 's3' (needs s3.bucket). */
+  driver: 'local' | 's3';
+  /** Local driver: the folder files are written to, and the URL path they are served back under. */
+  localDir: string;
+  urlPrefix: string;
+  /** Partial uploads and ffmpeg inputs (removed as soon as a request ends). */
+  tmpDir: string;
+  /** Size caps per kind, in bytes, enforced while the upload streams in. */
+  maxBytes: { image: number; voice: number; video: number };
+  /** Uploads one user may start per minute (rate) and per day (quota); covers count as uploads. */
+  perMinute: ThrottleRule;
+  perDay: ThrottleRule;
+  /** Width of image thumbnails (px). */
+  thumbnailWidth: number;
+  /** How long a video stays eligible for getVideoScreenshot by its uploader (seconds). */
+  coverWindowSeconds: number;
+  /** The ffmpeg binary and the deadline of one cover extraction. */
+  ffmpegPath: string;
+  ffmpegTimeoutMs: number;
+  /** S3-compatible object storage (AWS S3, Aliyun OSS, MinIO); unset bucket = not configured. */
+  s3: { endpoint: string; region: string; bucket: string; accessKeyId: string; secretAccessKey: string; forcePathStyle: boolean; publicUrl: string; prefix: string; timeoutMs: number };
 }
 
 export interface GroupConfig {
@@ -250,6 +276,36 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
       // The original's default page of 30; its client asks for 3.
       listDefault: 30,
       listMax: intFromEnv('GROUP_PAGE_MAX', 100),
+    },
+    media: {
+      driver: process.env.MEDIA_STORAGE === 's3' ? 's3' : 'local',
+      localDir: path.resolve(process.env.MEDIA_LOCAL_DIR || path.join(appInfo.baseDir, 'data', 'uploads')),
+      // The original's URL shape: /public/uploads/Diy/<dir>/<yyyymmdd>/<name>.
+      urlPrefix: '/public/uploads/Diy',
+      tmpDir: path.resolve(process.env.MEDIA_TMP_DIR || path.join(process.env.MEDIA_LOCAL_DIR || path.join(appInfo.baseDir, 'data', 'uploads'), '.tmp')),
+      maxBytes: {
+        image: intFromEnv('MEDIA_MAX_IMAGE_BYTES', 10 * 1024 * 1024),
+        voice: intFromEnv('MEDIA_MAX_VOICE_BYTES', 5 * 1024 * 1024),
+        video: intFromEnv('MEDIA_MAX_VIDEO_BYTES', 100 * 1024 * 1024),
+      },
+      perMinute: { limit: intFromEnv('MEDIA_UPLOAD_LIMIT_MINUTE', 30), windowSeconds: 60 },
+      perDay: { limit: intFromEnv('MEDIA_UPLOAD_LIMIT_DAILY', 500), windowSeconds: 86400 },
+      thumbnailWidth: intFromEnv('MEDIA_THUMBNAIL_WIDTH', 240),
+      coverWindowSeconds: intFromEnv('MEDIA_COVER_WINDOW_SECONDS', 86400),
+      ffmpegPath: process.env.FFMPEG_PATH || 'ffmpeg',
+      ffmpegTimeoutMs: intFromEnv('FFMPEG_TIMEOUT_MS', 15000),
+      s3: {
+        endpoint: process.env.S3_ENDPOINT || '',
+        region: process.env.S3_REGION || 'us-east-1',
+        bucket: process.env.S3_BUCKET || '',
+        accessKeyId: process.env.S3_ACCESS_KEY_ID || '',
+        secretAccessKey: process.env.S3_SECRET_ACCESS_KEY || '',
+        // MinIO and most self-hosted servers need path-style URLs; AWS and Aliyun OSS take virtual hosts.
+        forcePathStyle: process.env.S3_FORCE_PATH_STYLE === '1',
+        publicUrl: (process.env.S3_PUBLIC_URL || '').replace(/\/+$/, ''),
+        prefix: 'images',
+        timeoutMs: intFromEnv('S3_TIMEOUT_MS', 10000),
+      },
     },
   };
 

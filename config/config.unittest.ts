@@ -1,6 +1,7 @@
-import { EggAppConfig, PowerPartial } from 'egg';
+import { EggAppConfig, EggAppInfo, PowerPartial } from 'egg';
+import * as path from 'node:path';
 
-export default () => {
+export default (appInfo: EggAppInfo) => {
   const config: PowerPartial<EggAppConfig> = {};
   const generous = { limit: 1_000_000, windowSeconds: 3600 };
   (config as any).chat = {
@@ -10,6 +11,13 @@ export default () => {
     throttle: { loginFailPerAccount: generous, loginFailPerIp: generous, registerPerIp: generous, applyPerUser: generous, visitorPerIp: generous, sendPerUser: generous },
     // Group receipts written soon, so tests can see them (production: every 5 s).
     socket: { groupCursorFlushMs: 200 },
+    // Each test process stores its uploads apart (removed by the media tests when they end).
+    media: {
+      localDir: path.join(appInfo.baseDir, 'data', `unittest-uploads-${process.pid}`),
+      tmpDir: path.join(appInfo.baseDir, 'data', `unittest-uploads-${process.pid}`, '.tmp'),
+      perMinute: generous,
+      perDay: generous,
+    },
   };
   config.logger = { consoleLevel: 'NONE' } as any;
   return config;

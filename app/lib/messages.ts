@@ -96,4 +96,18 @@ export const MSG = {
   groupTooMany: '加入的群聊数量已达上限', // new
   groupInviteTooFrequent: '今天邀请进群的次数已达上限，请明天再试', // new
   groupQrcodeOriginRefused: '网址域名不在允许的范围内', // new
+
+  // Media (issue 14): all new, the original answered its exceptions' own text.
+  mediaFileMissing: '请选择要上传的文件',
+  mediaKindRefused: '不支持的文件格式，只能上传图片（jpg、png、gif、webp）、语音（mp3、m4a、aac、wav、amr）或视频（mp4、mov、webm）',
+  mediaKindNotForDir: '该目录只能上传图片',
+  mediaTooLarge: '文件过大',
+  mediaStorageFull: '服务器存储空间不足，请稍后再试',
+  mediaObjectStorageMissing: '未配置对象存储，请改用 /api/chat/uploadStreamSingleToServerDiy 上传',
+  mediaObjectStorageDown: '对象存储暂不可用，请稍后再试',
+  mediaUploadTooFrequent: '上传过于频繁，请稍后再试',
+  mediaQuotaReached: '今天的上传次数已达上限，请明天再试',
+  mediaVideoMissing: '视频不存在或者不是您上传的',
+  mediaCoverFailed: '无法从该视频截取封面',
+  mediaCoverUnavailable: '视频封面服务暂不可用',
 } as const;

@@ -5,3 +5,4 @@ export { ValidationError } from './ValidationError';
 export { TooManyRequestsError } from './TooManyRequestsError';
 export { ForbiddenError } from './ForbiddenError';
 export { ServiceUnavailableError } from './ServiceUnavailableError';
+export { StorageError, PayloadTooLargeError } from './StorageError';
