@@ -98,7 +98,6 @@ export const MSG = {
   groupQrcodeOriginRefused: '网址域名不在允许的范围内', // new
 
   // Media (issue 14): all new, the original answered its exceptions' own text.
-  mediaFileMissing: '请选择要上传的文件',
   mediaKindRefused: '不支持的文件格式，只能上传图片（jpg、png、gif、webp）、语音（mp3、m4a、aac、wav、amr）或视频（mp4、mov、webm）',
   mediaKindNotForDir: '该目录只能上传图片',
   mediaTooLarge: '文件过大',

@@ -42,6 +42,22 @@ export interface Uploaded {
   fields: Record<string, unknown>;
 }
 
+/** Temporary files older than this were left by a worker that died mid-upload: removed on the next upload. */
+const STALE_TEMP_MS = 3600_000;
+const swept = new Set<string>();
+
+async function sweepStaleTemps(dir: string): Promise<void> {
+  if (swept.has(dir)) return;
+  swept.add(dir);
+  const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  const now = Date.now();
+  await Promise.all(names.map(async name => {
+    const file = path.join(dir, name);
+    const stat = await fs.promises.stat(file).catch(() => null);
+    if (stat?.isFile() && now - stat.mtimeMs > STALE_TEMP_MS) await fs.promises.rm(file, { force: true });
+  }));
+}
+
 /** Where ownership of a video is kept for getVideoScreenshot (the uploader only, for a while). */
 export function ownerKey(driver: string, key: string): string {
   return `media:owner:${driver}:${key}`;
@@ -124,6 +140,8 @@ export default class MediaService extends Service {
   /** A fresh path in the temporary folder (created on first use). */
   async tempFile(suffix: string): Promise<string> {
     await fs.promises.mkdir(this.settings.tmpDir, { recursive: true });
+    // Once per worker and folder: what a crashed worker left behind.
+    await sweepStaleTemps(this.settings.tmpDir);
     return path.join(this.settings.tmpDir, `${randomBytes(12).toString('hex')}.${suffix}`);
   }
 

@@ -77,7 +77,7 @@ describe('test/docs/openapi.test.ts', () => {
   afterEach(() => mock.restore());
 
   describe('(a) the document and the router', () => {
-    it('documents exactly the routes of app/router.ts (39 routes, both forms of the optional :page?)', () => {
+    it('documents exactly the routes of app/router.ts (43 routes, both forms of the optional :page?)', () => {
       const routed = new Map<string, RouteLayer>();
       const docsUi: string[] = [];
       for (const layer of routerLayers()) {
@@ -91,7 +91,7 @@ describe('test/docs/openapi.test.ts', () => {
       }
       assert.deepStrictEqual(docsUi.sort(), [ ...DOCS_UI_ROUTES ].sort(), 'the Swagger UI routes are registered');
       const routeCount = routerLayers().filter(l => !DOCS_UI_ROUTES.includes(`GET ${l.path}`)).length;
-      assert.strictEqual(routeCount, 39);
+      assert.strictEqual(routeCount, 43);
 
       const documented = operations().map(op => `${op.method} ${op.template}`);
       assert.deepStrictEqual(documented.filter(d => !routed.has(d)), [], 'documented but not routed');
@@ -472,7 +472,7 @@ describe('test/docs/openapi.test.ts', () => {
       }
       assert.deepStrictEqual(whitelist.sort(), [ 'applyFriend', 'autoAddFriendAndAgree', 'chatGetMessageOffLine', 'deleteGoodFriend', 'getUserSetInfo',
         'groupDeleteOrQuit', 'groupInfo', 'groupInviteUser', 'groupList', 'groupListFirstPage', 'groupNickname', 'groupQrcode',
-        'isMyGoodFriend', 'logout', 'revokeMessage', 'sendMessage', 'updateUserInfo', 'userSet' ]);
+        'isMyGoodFriend', 'logout', 'revokeMessage', 'sendMessage', 'updateUserInfo', 'userSet', 'getVideoScreenshot', 'uploadAliyun', 'uploadStreamSingleToServerDiy' ].sort());
     });
 
     it('the group routes of issue #13: create, list, profile and card, rename, notice, nickname, QR code, invite, join rule, approve, remove, quit, dissolve', async () => {

@@ -24,7 +24,8 @@ export default class MediaController extends Controller {
     const uploaded = await ctx.service.media.receive(ctx.me.id, {
       storage: defaultStorage(settings), folder: dir, field: 'file', kinds: UPLOAD_DIRS[dir],
     });
-    ctx.ok(uploaded.thumbnail ? { url: uploaded.url, thumbnail: uploaded.thumbnail } : { url: uploaded.url });
+    // `thumbnail`: a JPEG thumbnail for an image, null for voice and video.
+    ctx.ok({ url: uploaded.url, thumbnail: uploaded.thumbnail ?? null });
   }
 
   /** POST /api/chat/uploadAliyun — multipart field `img` (and `imageClassId`), to the object storage. */
@@ -42,14 +43,13 @@ export default class MediaController extends Controller {
         imageClassId = ctx.validateInput(classRules, { ...ctx.query, ...fields }).imageClassId;
       },
     });
-    const item: Record<string, unknown> = {
+    ctx.ok([{
       url: uploaded.url,
       path: uploaded.key,
       image_class_id: imageClassId,
       create_time: Math.floor(Date.now() / 1000),
-    };
-    if (uploaded.thumbnail) item.thumbnail = uploaded.thumbnail;
-    ctx.ok([ item ]);
+      thumbnail: uploaded.thumbnail ?? null,
+    }]);
   }
 
   /** POST /api/chat/getVideoScreenshot — a frame of a video this server stored for the caller. */
