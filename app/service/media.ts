@@ -4,8 +4,9 @@ import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-// file-type 16: the last CommonJS line (17+ is ESM-only).
-import * as FileType from 'file-type';
+// file-type 21 is ESM-only: compiled CommonJS loads it through Node's require(esm) (Node >= 20.19, see
+// package.json engines). The CommonJS 16.x line has an unfixed denial of service (CVE-2026-31808).
+import { fileTypeFromBuffer } from 'file-type';
 import sharp from 'sharp';
 import { MediaConfig } from '../../config/config.default';
 import { BusinessError, HttpError, PayloadTooLargeError, TooManyRequestsError, ValidationError } from '../lib/errors';
@@ -176,7 +177,7 @@ export default class MediaService extends Service {
       temps.push(upload);
       const inspector = new Inspector(async head => {
         if (head.length === 0) throw new ValidationError('文件不能为空');
-        const detected = await FileType.fromBuffer(head);
+        const detected = await fileTypeFromBuffer(head);
         const format = detected && FORMATS[detected.ext];
         if (!format) throw new BusinessError(MSG.mediaKindRefused);
         if (!target.kinds.includes(format.kind)) throw new BusinessError(MSG.mediaKindNotForDir);
