@@ -309,6 +309,20 @@ describe('test/app/controller/chat/media.test.ts', () => {
   });
 
   describe('GET /public/uploads/Diy/:dir/:date/:name', () => {
+    it('HEAD answers the headers only; a range past the end is 416', async () => {
+      const { url } = assertOk(await upload(me.token, 'chatAudios', fx.wav, 'a.wav'));
+      const head = await app.httpRequest().head(url);
+      assert.strictEqual(head.status, 200);
+      assert.strictEqual(head.headers['content-type'], 'audio/wav');
+      assert.strictEqual(Number(head.headers['content-length']), fx.wav.length);
+      const past = await app.httpRequest().get(url).set('Range', `bytes=${fx.wav.length + 10}-`);
+      assert.strictEqual(past.status, 416);
+      assert.strictEqual(past.headers['content-range'], `bytes */${fx.wav.length}`);
+      const tail = await getServed(url).set('Range', 'bytes=-4');
+      assert.strictEqual(tail.status, 206);
+      assert.ok(tail.body.equals(fx.wav.subarray(fx.wav.length - 4)));
+    });
+
     it('404 for anything but a stored file of ours; never HTML', async () => {
       for (const url of [ '/public/uploads/Diy/chatImgs/20260101/1767225600000_0123456789abcdef01234567.png',
         '/public/uploads/Diy/chatImgs/20260101/evil.html', '/public/uploads/Diy/..%2F..%2Fpackage.json/20260101/x.png',
@@ -410,6 +424,13 @@ describe('test/app/controller/chat/media.test.ts', () => {
       } finally {
         await s3.stop();
       }
+    });
+
+    it('503 when ffmpeg is missing (the upload itself is unaffected)', async () => {
+      const { url } = assertOk(await upload(me.token, 'chatVideos', fx.mp4, 'c.mp4'));
+      mock(app.config.chat, 'media', { ...app.config.chat.media, ffmpegPath: path.join(work, 'no-such-ffmpeg') });
+      assertFail(await post(app, '/api/chat/getVideoScreenshot', me.token).send({ videoUrl: url }), 503, MSG.mediaCoverUnavailable);
+      assert.deepStrictEqual(filesUnder(app.config.chat.media.tmpDir), []);
     });
 
     it('401 and 422', async () => {
