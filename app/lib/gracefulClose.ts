@@ -86,8 +86,13 @@ function stopListening(server: Server, handoverMs: number): Promise<void> {
       else server.close();
       resolve();
     };
+    // A timer can fire a little before LULL_MS by Date.now() (it counts from the event loop's cached time,
+    // which lags on a busy machine): then it waits for the rest instead of never stopping.
     const stopAfterLull = () => setImmediate(() => {
-      if (!stopped && Date.now() - lastConnection >= LULL_MS) stop();
+      if (stopped) return;
+      const quiet = Date.now() - lastConnection;
+      if (quiet >= LULL_MS) stop();
+      else lull = setTimeout(stopAfterLull, LULL_MS - quiet);
     });
     function onConnection() {
       lastConnection = Date.now();

@@ -48,6 +48,15 @@ async function idleKeepAlive(port: number): Promise<{ socket: net.Socket; answer
   return { socket, answers };
 }
 
+/** Resolves once `condition` holds (checked every 5 ms), or fails after `ms`. */
+async function until(condition: () => boolean, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`condition not met within ${ms} ms`);
+    await sleep(5);
+  }
+}
+
 describe('test/app/lib/gracefulClose.test.ts', () => {
   let h: Harness;
   beforeEach(async () => { h = await listen(); });
@@ -57,7 +66,8 @@ describe('test/app/lib/gracefulClose.test.ts', () => {
     const inFlight = call(h.port, 'GET', '/?ms=300');
     await sleep(50);
     const drained = drainServer(h.server, 3000);
-    await sleep(100);
+    // The listener stops after a lull in new connections (a few ms; longer on a loaded machine).
+    await until(() => !h.server.listening, 2000);
     const later = await call(h.port, 'GET', '/');
     assert.strictEqual(later.error, 'ECONNREFUSED');
     const reply = await inFlight;
