@@ -8,6 +8,12 @@ import { IDEMPOTENCY_KEY_REUSED } from '../../app/service/message';
 import { pageRules } from '../../app/lib/validation/paging';
 import { USERSET_MAX_LENGTH } from '../../app/lib/userSettings';
 import { newDeviceId, registerVisitor, signedPost } from '../helpers/visitor';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFileSync } from 'node:child_process';
+import sharp from 'sharp';
+import { startS3 } from '../helpers/s3';
 
 /**
  * docs/openapi.yaml against the running server:
@@ -607,6 +613,45 @@ describe('test/docs/openapi.test.ts', () => {
       check(await form('/api/loginChat').send({ username: name, password: 'wrong-password' }), 'POST', '/api/loginChat', 400);
       const throttled = check(await form('/api/loginChat').send({ username: name, password: PASSWORD }), 'POST', '/api/loginChat', 429);
       assert.strictEqual(throttled.data, MSG.tooManyAttempts);
+    });
+
+    it('the media routes of issue #14: uploads (local disk), the served file, the video cover; uploadAliyun on a loopback S3 server', async () => {
+      const user = check(await form('/api/regChat').send({ username: uniqueName('docM'), password: PASSWORD }), 'POST', '/api/regChat', 200).data;
+      const png = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#336699' } }).png().toBuffer();
+      const diy = '/api/chat/uploadStreamSingleToServerDiy/chatImgs';
+      const uploaded = check(await app.httpRequest().post(diy).set('token', user.token)
+        .attach('file', png, 'a.png'), 'POST', diy, 200).data;
+      const served = await app.httpRequest().get(uploaded.url);
+      assert.strictEqual(served.status, 200);
+      assert.strictEqual(served.headers['content-type'], 'image/png');
+      assert.ok(findOperation('GET', uploaded.url)!.operation.responses['200'].content['image/png']);
+      checked.add('getUploadedFile 200');
+      check(await app.httpRequest().get(uploaded.url.replace(/\d{13}_/, '1000000000000_')), 'GET', uploaded.url, 404);
+      check(await app.httpRequest().post(diy).set('token', user.token)
+        .attach('file', Buffer.from('<html></html>'), 'x.png'), 'POST', diy, 400);
+      check(await form('/api/chat/uploadStreamSingleToServerDiy/etc', user.token), 'POST', '/api/chat/uploadStreamSingleToServerDiy/etc', 422);
+      const mp4 = path.join(os.tmpdir(), `eggchat-doc-${process.pid}.mp4`);
+      execFileSync('ffmpeg', [ '-nostdin', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=1:size=160x120:rate=5', '-pix_fmt', 'yuv420p', mp4 ]);
+      const video = check(await app.httpRequest().post('/api/chat/uploadStreamSingleToServerDiy/chatVideos').set('token', user.token)
+        .attach('file', fs.readFileSync(mp4), 'v.mp4'),
+      'POST', '/api/chat/uploadStreamSingleToServerDiy/chatVideos', 200).data;
+      fs.rmSync(mp4, { force: true });
+      const cover = '/api/chat/getVideoScreenshot';
+      check(await form(cover, user.token).send({ videoUrl: video.url, time: 20, width: 64, format: 'png' }), 'POST', cover, 200);
+      check(await form(cover, user.token).send({ videoUrl: 'http://169.254.169.254/x.mp4' }), 'POST', cover, 400);
+      check(await form(cover, user.token).send({}), 'POST', cover, 422);
+      const aliyun = '/api/chat/uploadAliyun';
+      check(await app.httpRequest().post(aliyun).set('token', user.token)
+        .attach('img', png, 'a.png'), 'POST', aliyun, 400);
+      const s3 = await startS3();
+      try {
+        mock(app.config.chat, 'media', { ...app.config.chat.media, s3: s3.settings });
+        check(await app.httpRequest().post(aliyun).set('token', user.token)
+          .field('imageClassId', '0')
+          .attach('img', png, 'a.png'), 'POST', aliyun, 200);
+      } finally {
+        await s3.stop();
+      }
     });
 
     it('the flow answered 200 on every documented operation', () => {
