@@ -137,6 +137,19 @@ CONF
   reply=$(http POST "http://127.0.0.1:$NGINX_PORT/api/regChat" "@1100000")
   [ "${reply%% *}" = 413 ] || fail "a 1.1 MB body through nginx should get 413: ${reply:0:200}"
   pass "through nginx: 1.1 MB body → 413 (client_max_body_size 1m)"
+  reply=$(node -e '
+    const boundary = "eggchatdeploycheck";
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\nContent-Type: image/jpeg\r\n\r\n`),
+      Buffer.alloc(1100000, 0x61), Buffer.from(`\r\n--${boundary}--\r\n`) ]);
+    const req = require("http").request(process.argv[1], { method: "POST", timeout: 10000,
+      headers: { connection: "close", "content-type": `multipart/form-data; boundary=${boundary}`, "content-length": body.length } }, res => {
+      let data = ""; res.on("data", c => data += c); res.on("end", () => console.log(res.statusCode, data));
+    });
+    req.on("error", e => console.log(0, e.code || e.message));
+    req.end(body);' "http://127.0.0.1:$NGINX_PORT/api/chat/uploadStreamSingleToServerDiy/chatImg")
+  [ "${reply%% *}" = 401 ] || fail "a 1.1 MB upload through nginx should reach the app (401 without a token), not nginx's 413: ${reply:0:200}"
+  pass "through nginx: uploads pass the 1m body limit (their own location, up to the video cap)"
   name="ngx_$(date +%s%N | tail -c 9)"
   reply=$(http POST "http://127.0.0.1:$NGINX_PORT/api/regChat" "username=$name&password=123456" "6.6.6.6")
   [ "$(json_field "$reply" data.register_ip)" = "127.0.0.1" ] || fail "through nginx the client IP must be nginx's \$remote_addr, not a forged header: $reply"
