@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 /**
- * npm run bench [-- --quick] [-- --no-growth] [-- --no-messaging] [-- --no-docs] [-- --only=messaging]
+ * npm run bench [-- --quick] [-- --no-growth] [-- --no-messaging] [-- --no-docs] [-- --only=messaging,groups,media]
  *
  * Builds the server, starts it as production does (egg-scripts, one worker per core) on the profile the
  * environment names (DATABASE_URL/REDIS_URL: MariaDB + Redis; neither: embedded SQLite), starts a bare Egg
@@ -10,7 +10,10 @@
  * and a section of docs/BENCHMARKS.md. The full run also measures cost growth (goodfriendlist at 100 …
  * 5,000 friends, searchUser at 10k, 100k and 1M users) and draws it in docs/*.png. Last come the messaging
  * rows (bench/lib/messaging.js) on a freshly started server: 2,000 WebSockets, memory per idle socket, a
- * fixed send rate with end-to-end latency and every message counted; `--only=messaging` runs just those.
+ * fixed send rate with end-to-end latency and every message counted; then, on the same server, the group
+ * rows (bench/lib/groups.js: fan-out to a 500-member group, rows written per message, groupinfo) and the
+ * media rows (bench/lib/media.js: 10 MB uploads, memory during 20 at once). `--only=messaging`,
+ * `--only=groups`, `--only=media` (or several, comma-separated) run just those.
  * Everything it starts is stopped, and its database dropped, in a finally.
  */
 const crypto = require('node:crypto');
@@ -28,6 +31,8 @@ const { measure, autocannonVersion } = require('./lib/load');
 const { printTable, printGrid, updateDocs, ratio } = require('./lib/report');
 const { renderPngs } = require('./lib/plot');
 const messaging = require('./lib/messaging');
+const groups = require('./lib/groups');
+const media = require('./lib/media');
 
 const argv = new Set(process.argv.slice(2));
 // --only=friends-200,search-exact: run just these rows of the table (while working on one route).
@@ -35,9 +40,12 @@ const ONLY = (process.argv.slice(2).find(a => a.startsWith('--only=')) || '').sl
 const QUICK = argv.has('--quick');
 // --only=messaging: just the messaging rows (no bare app, no growth), with a results file and docs
 // section of their own. A normal run ends with them unless --no-messaging.
-const MESSAGING_ONLY = ONLY.length > 0 && ONLY.every(id => id === 'messaging');
+// The rows on the socket server (its users' sessions minted, no bare app): messaging, groups, media.
+const SOCKET_ROWS = [ 'messaging', 'groups', 'media' ];
+const MESSAGING_ONLY = ONLY.length > 0 && ONLY.every(id => SOCKET_ROWS.includes(id));
+const wants = id => (ONLY.length ? ONLY.includes(id) : !argv.has('--no-messaging'));
 const MAIN_ROWS = !MESSAGING_ONLY;
-const MESSAGING = ONLY.length ? ONLY.includes('messaging') : !argv.has('--no-messaging');
+const MESSAGING = SOCKET_ROWS.some(wants);
 const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth') && MAIN_ROWS);
 const WRITE_DOCS = !argv.has('--no-docs') && (!ONLY.length || MESSAGING_ONLY);
 // --keep: leave the servers running and the data in place afterwards (for poking at them by hand);
@@ -48,7 +56,7 @@ const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
 // BENCH_LABEL=heapcap: a variant run, kept apart (bench/results/<profile>-<mode>-<label>.json, its own docs section).
 // A run of only some rows (--only) never replaces a whole run's JSON or docs section: it is labelled
 // "partial" unless it has a label of its own, and leaves docs/ alone.
-const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (MESSAGING_ONLY ? 'messaging' : ONLY.length ? 'partial' : '');
+const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (MESSAGING_ONLY ? ONLY.join('-') : ONLY.length ? 'partial' : '');
 const WORKERS = Number(process.env.BENCH_WORKERS || os.cpus().length);
 // An experiment: more egg-scripts flags for the eggchat server, e.g. BENCH_SERVER_ARGS=--no-sourcemap.
 const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS || '').split(/\s+/).filter(Boolean);
@@ -140,8 +148,9 @@ function linearFit(points) {
 }
 
 function evaluateTargets(report) {
-  const targets = report.rows.length || !report.messaging ? mainTargets(report) : [];
+  const targets = report.rows.length || !(report.messaging || report.groups || report.media) ? mainTargets(report) : [];
   if (report.messaging) targets.push(...messaging.messagingTargets(report.messaging));
+  if (report.media) targets.push(...media.mediaTargets(report.media));
   return targets;
 }
 
@@ -241,9 +250,15 @@ async function main() {
       const tokens = await messaging.mintSessions({ sequelize, profile, ids, secret: env.JWT_SECRET, passwordHash: seeder.passwordHash, passwordFingerprint, env });
       app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env, extraArgs: SERVER_ARGS });
       await app.start();
-      report.messaging = await messaging.runMessaging({
-        app, sequelize, profile, tokens, ids, pairs, plan, localDb, localRedis, logDir: path.join(BUILD_DIR, 'logs'),
-      });
+      if (wants('messaging')) {
+        report.messaging = await messaging.runMessaging({
+          app, sequelize, profile, tokens, ids, pairs, plan, localDb, localRedis, logDir: path.join(BUILD_DIR, 'logs'),
+        });
+      }
+      if (wants('groups')) {
+        report.groups = await groups.runGroups({ sequelize, port: BASE_PORT, tokens, ids, plan: groups.groupsPlan(QUICK), cursorFlushMs: Number(env.GROUP_CURSOR_FLUSH_MS || 5000) });
+      }
+      if (wants('media')) report.media = await media.runMedia({ app, port: BASE_PORT, tokens, ids, plan: media.mediaPlan(QUICK) });
     }
 
     report.meta = {
@@ -433,6 +448,8 @@ async function publish(report, profile) {
 
   if (report.rows.length) printTable(report.rows);
   if (report.messaging) printGrid(messaging.MESSAGING_HEADER, messaging.messagingRows(report.messaging));
+  if (report.groups) printGrid(groups.GROUPS_HEADER, groups.groupsRows(report.groups));
+  if (report.media) log(media.mediaMarkdown(report.media));
   for (const t of report.targets) console.log(`${t.met === null ? '  ·' : t.met ? ' ok' : 'MISS'}  ${t.target}: ${t.measured}`);
 
   const resultsDir = path.join(ROOT, 'bench', 'results');

@@ -3,6 +3,17 @@ const fs = require('node:fs');
 const path = require('node:path');
 const { ROOT } = require('./profile');
 const { messagingMarkdown } = require('./messaging');
+const { groupsMarkdown } = require('./groups');
+const { mediaMarkdown } = require('./media');
+
+/** The rows measured on the socket server (messaging, groups, media), those that ran. */
+function socketRowsMarkdown(report) {
+  const parts = [];
+  if (report.messaging) parts.push(messagingMarkdown(report.messaging, markdownTable));
+  if (report.groups) parts.push(groupsMarkdown(report.groups, markdownTable));
+  if (report.media) parts.push(mediaMarkdown(report.media));
+  return parts.join('\n\n');
+}
 
 const fmt = (value, digits = 1) => (value === null || value === undefined ? '—' : Number(value).toFixed(digits));
 const ratio = row => (row.bare && row.bare.rps ? row.rps / row.bare.rps : null);
@@ -74,7 +85,7 @@ function markdownSection(report) {
   lines.push('');
   lines.push(`- machine: ${meta.machine.cpu}, ${meta.machine.cores} cores, ${meta.machine.memoryGb} GB RAM, ${meta.machine.os}; Node.js ${meta.machine.node}`);
   lines.push(`- database: ${meta.database}${meta.redis ? `; Redis ${meta.redis}` : ''}${meta.commit ? `; server built from ${meta.commit}` : ''}`);
-  if (!report.rows.length && report.messaging) return messagingOnlySection(report, lines);
+  if (!report.rows.length && (report.messaging || report.groups || report.media)) return messagingOnlySection(report, lines);
   lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}${meta.serverArgs ? ` (experiment: egg-scripts ${meta.serverArgs})` : ''}; bare Egg app: ${meta.workers} workers; autocannon ${meta.autocannon} in the same process as the seeding, on the same machine`);
   lines.push(`- data: ${meta.users.toLocaleString('en-US')} users; load average before the run: ${meta.loadBefore} (after it, with the bench's own load: ${meta.loadAfter}); whole run: ${meta.elapsedSeconds} s`);
   lines.push(`- each row: ${meta.warmupSeconds} s warm-up, then ${meta.durationSeconds} s measured; the bare ceiling ${meta.barePerRow ? `measured right before each row with the same connections (${meta.bareSeconds} s)` : `measured once per connection count at the start (${meta.bareSeconds} s)`}`);
@@ -98,10 +109,10 @@ function markdownSection(report) {
     lines.push(`Query plans: search exact \`${report.explain.exact}\`; prefix \`${report.explain.prefix}\`; goodfriendlist \`${report.explain.friendList}\`.`);
     lines.push('');
   }
-  if (report.messaging) {
-    lines.push('#### Messaging');
+  if (report.messaging || report.groups || report.media) {
+    lines.push('#### Messaging, groups, media');
     lines.push('');
-    lines.push(messagingMarkdown(report.messaging, markdownTable));
+    lines.push(socketRowsMarkdown(report));
     lines.push('');
   }
   lines.push(targetLines(report.targets));
@@ -124,7 +135,7 @@ function messagingOnlySection(report, lines) {
   lines.push(`- server: egg-scripts, EGG_SERVER_ENV=prod${meta.startEnv ? ` ${meta.startEnv} (as npm start sets it)` : ''}, ${meta.workers} workers, SEND_LIMIT_10S raised${meta.serverNodeOptions ? ` (experiment: NODE_OPTIONS=${meta.serverNodeOptions})` : ''}${meta.serverEnv ? ` (experiment: ${meta.serverEnv})` : ''}${meta.serverArgs ? ` (experiment: egg-scripts ${meta.serverArgs})` : ''}; load generator: \`ws\` ${meta.ws} and node:http in the bench's one process, on the same machine`);
   lines.push(`- data: ${meta.users.toLocaleString('en-US')} users; load average before the run: ${meta.loadBefore} (after it, with the bench's own load: ${meta.loadAfter}); whole run: ${meta.elapsedSeconds} s`);
   lines.push('');
-  lines.push(messagingMarkdown(report.messaging, markdownTable));
+  lines.push(socketRowsMarkdown(report));
   lines.push('');
   lines.push(targetLines(report.targets));
   return lines.join('\n');
