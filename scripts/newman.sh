@@ -78,7 +78,9 @@ started=1
   || { cat "$WORK/start.log"; show_logs; fail "the server did not start"; }
 
 echo "== newman"
+# --working-dir: the media folder's form-data files (docs/postman/files/…) are relative to the repository root.
 "$BIN/newman" run "$ROOT/docs/postman/eggchat.postman_collection.json" \
+  --working-dir "$ROOT" \
   --environment "$ROOT/docs/postman/eggchat.postman_environment.json" \
   --env-var "baseUrl=http://127.0.0.1:$PORT" \
   ${VISITOR_SIGN_SALT:+--env-var "visitorSalt=$VISITOR_SIGN_SALT"} \

@@ -6,16 +6,20 @@ import * as vm from 'node:vm';
 import { app } from 'egg-mock/bootstrap';
 import { visitorSign } from '../../app/lib/visitorSign';
 import { DEFAULT_VISITOR_SIGN_SALT } from '../../config/config.default';
+import { SERVED_DIRS } from '../../app/lib/media';
 
 /**
  * docs/postman against app/router.ts (the collection itself runs green against a real server in
- * `npm run test:postman`): every API route has a request, bodies are x-www-form-urlencoded, chat routes
- * send `token: {{token}}` and no other route does, the visitor routes send `X-Security-Sign` computed by a
- * pre-request script exactly as the server checks it, register/login store data.token, every request
- * checks status and msg.
+ * `npm run test:postman`): every route has a request (the API and the stored files), bodies are
+ * x-www-form-urlencoded but the uploads' multipart bodies (real sample files in docs/postman/files/, paths
+ * relative to the repository root: newman's --working-dir), chat routes send `token: {{token}}` and no
+ * other route does, the visitor routes send `X-Security-Sign` computed by a pre-request script exactly as
+ * the server checks it, register/login store data.token, every request checks status and msg (but the two
+ * images: the QR code and a stored file).
  */
 
-const DIR = path.resolve(__dirname, '..', '..', 'docs', 'postman');
+const ROOT = path.resolve(__dirname, '..', '..');
+const DIR = path.resolve(ROOT, 'docs', 'postman');
 const collection = JSON.parse(fs.readFileSync(path.join(DIR, 'eggchat.postman_collection.json'), 'utf8'));
 const environment = JSON.parse(fs.readFileSync(path.join(DIR, 'eggchat.postman_environment.json'), 'utf8'));
 
@@ -51,11 +55,20 @@ function runPreRequest(item: PostmanRequest, env: Map<string, string>) {
   vm.runInNewContext(script(item, 'prerequest'), { pm, require, Date, String });
 }
 
-/** `/api/chat/listapplyfriend/:page?` → a RegExp for the collection's concrete paths ({{var}} or digits). */
+/**
+ * `/api/chat/listapplyfriend/:page?` → a RegExp for the collection's concrete paths ({{var}} or digits; a
+ * `:dir` is one of the media folders, as the server allows them).
+ */
 function routePattern(routerPath: string): RegExp {
-  const source = routerPath.replace(/\/:(\w+)(\?)?/g, (_, _name, optional) => `(?:/(?:\\d+|\\{\\{\\w+\\}\\}))${optional ? '?' : ''}`);
+  const source = routerPath.replace(/\/:(\w+)(\?)?/g, (_, name, optional) => {
+    const value = name === 'dir' ? SERVED_DIRS.join('|') : '\\d+';
+    return `(?:/(?:${value}|\\{\\{\\w+\\}\\}))${optional ? '?' : ''}`;
+  });
   return new RegExp(`^${source}$`);
 }
+
+const UPLOAD_ROUTE = /^\/api\/chat\/(uploadStreamSingleToServerDiy\/\w+|uploadAliyun)$/;
+const STORED_FILE = /^\/public\/uploads\/Diy\//;
 
 describe('test/docs/postman.test.ts', () => {
   it('is a Postman v2.1 collection with an environment that defines baseUrl', () => {
@@ -65,10 +78,11 @@ describe('test/docs/postman.test.ts', () => {
     for (const item of all) assert.strictEqual(item.request.url.host[0], '{{baseUrl}}', item.name);
   });
 
-  it('has a request for every API route of app/router.ts (38 API routes + GET /api/health)', () => {
+  it('has a request for every route of app/router.ts (41 API routes + GET /api/health + the stored files; not /docs)', () => {
     const layers = ((app.router as any).stack as Array<{ path: string; methods: string[] }>)
-      .filter(layer => layer.path.startsWith('/api/'));
-    assert.strictEqual(layers.length, 39, layers.map(l => l.path).join(', '));
+      .filter(layer => !/^\/docs(\/|$)/.test(layer.path));
+    assert.strictEqual(layers.filter(layer => layer.path.startsWith('/api/')).length, 42, layers.map(l => l.path).join(', '));
+    assert.deepStrictEqual(layers.filter(layer => !layer.path.startsWith('/api/')).map(l => l.path), [ '/public/uploads/Diy/:dir/:date/:name' ]);
     for (const layer of layers) {
       const method = layer.methods.includes('POST') ? 'POST' : 'GET';
       const pattern = routePattern(layer.path);
@@ -77,9 +91,10 @@ describe('test/docs/postman.test.ts', () => {
     }
   });
 
-  it('sends x-www-form-urlencoded bodies and `token: {{token}}` on every chat route but the 401 check, and on no other route', () => {
+  it('sends x-www-form-urlencoded bodies and `token: {{token}}` on every chat route but the 401 checks, and on no other route', () => {
     for (const item of all) {
-      if (item.request.body) assert.strictEqual(item.request.body.mode, 'urlencoded', item.name);
+      // The uploads send multipart bodies (below); everything else is a form.
+      if (item.request.body) assert.strictEqual(item.request.body.mode, UPLOAD_ROUTE.test(pathOf(item)) ? 'formdata' : 'urlencoded', item.name);
       const token = header(item, 'token');
       if (pathOf(item).startsWith('/api/chat/') && !/没有 token/.test(item.name)) {
         assert.strictEqual(token?.value, '{{token}}', item.name);
@@ -93,6 +108,37 @@ describe('test/docs/postman.test.ts', () => {
     }
     assert.strictEqual(environment.values.find((v: any) => v.key === 'password')?.value, '123456');
     assert.ok(all.some(item => pathOf(item).startsWith('/api/userinfo/') && item.request.method === 'GET'), 'GET /api/userinfo/:uuid without a token');
+  });
+
+  it('uploads real sample files from docs/postman/files (paths from the repository root, newman\'s --working-dir): a JPEG, a disguised HTML, an MP4', () => {
+    const uploads = all.filter(item => UPLOAD_ROUTE.test(pathOf(item)));
+    const sent = new Map<string, string>();
+    for (const item of uploads) {
+      const fields = item.request.body.formdata as Array<{ key: string; type: string; src?: string; contentType?: string }>;
+      const files = fields.filter(field => field.type === 'file');
+      assert.strictEqual(files.length, 1, item.name);
+      // The client's field names: `file` (this server), `img` (object storage).
+      assert.strictEqual(files[0].key, pathOf(item) === '/api/chat/uploadAliyun' ? 'img' : 'file', item.name);
+      assert.match(files[0].src ?? '', /^docs\/postman\/files\/[\w.-]+$/, item.name);
+      assert.ok(fs.existsSync(path.join(ROOT, files[0].src!)), `${item.name}: ${files[0].src} exists`);
+      sent.set(files[0].src!, files[0].contentType ?? '');
+    }
+    const bytes = (name: string) => fs.readFileSync(path.join(DIR, 'files', name));
+    assert.deepStrictEqual([ ...sent.keys() ].sort(), [ 'docs/postman/files/not-an-image.png', 'docs/postman/files/photo.jpg', 'docs/postman/files/tiny.mp4' ]);
+    assert.strictEqual(bytes('photo.jpg').subarray(0, 3).toString('hex'), 'ffd8ff');
+    assert.strictEqual(bytes('tiny.mp4').subarray(4, 8).toString(), 'ftyp');
+    // Disguised: named and sent as a PNG, but an HTML page (the server decides from the content).
+    assert.match(bytes('not-an-image.png').toString(), /^<!DOCTYPE html>/);
+    assert.strictEqual(sent.get('docs/postman/files/not-an-image.png'), 'image/png');
+    for (const name of fs.readdirSync(path.join(DIR, 'files'))) assert.ok(bytes(name).length < 16 * 1024, `${name} is small`);
+    assert.match(fs.readFileSync(path.join(ROOT, 'scripts', 'newman.sh'), 'utf8'), /--working-dir "\$ROOT"/);
+
+    // The video's cover is asked for after the upload that stores videoUrl, and checked as a base64 image.
+    const names = all.map(item => item.name);
+    const video = all.findIndex(item => /pm\.environment\.set\('videoUrl'/.test(script(item, 'test')));
+    const cover = all.findIndex(item => pathOf(item) === '/api/chat/getVideoScreenshot' && /status\(200\)/.test(script(item, 'test')));
+    assert.ok(video >= 0 && cover > video, names.join(', '));
+    assert.match(script(all[cover], 'test'), /data:image\\\/png;base64,/);
   });
 
   it('signs the visitor routes: X-Security-Sign from a pre-request script, as app/lib/visitorSign.ts checks it', () => {
@@ -128,24 +174,33 @@ describe('test/docs/postman.test.ts', () => {
     }
   });
 
-  it('stores data.token after register and login, and checks status and msg in every request (the QR code PNG: status and image type)', () => {
+  it('stores data.token after register and login, and checks status and msg in every request (the QR code PNG and a stored file: status and image type)', () => {
     for (const item of all.filter(i => /^\/api\/(regChat|loginChat)$/.test(pathOf(i)))) {
       const tests = script(item, 'test');
       if (/200/.test(tests)) assert.match(tests, /pm\.environment\.set\('token', body\.data\.token\)/, item.name);
     }
     let pngs = 0;
+    let stored = 0;
     for (const item of all) {
       const tests = script(item, 'test');
-      assert.match(tests, /pm\.response\.to\.have\.status\((200|400|401|403|422)\)/, item.name);
+      assert.match(tests, /pm\.response\.to\.have\.status\((200|400|401|403|404|422)\)/, item.name);
       // GET /api/chat/groupQrcode/:id answers a PNG (its refusals are JSON and checked like the rest).
       if (/^\/api\/chat\/groupQrcode\//.test(pathOf(item)) && /status\(200\)/.test(tests)) {
         assert.match(tests, /Content-Type'\)\)\.to\.eql\('image\/png'\)/, item.name);
         pngs++;
         continue;
       }
+      // GET /public/uploads/Diy/… answers the stored file itself (a missing one is JSON, checked like the rest).
+      if (STORED_FILE.test(pathOf(item)) && /status\(200\)/.test(tests)) {
+        assert.match(tests, /Content-Type'\)\)\.to\.eql\('image\/(jpeg|png)'\)/, item.name);
+        assert.match(tests, /X-Content-Type-Options'\)\)\.to\.eql\('nosniff'\)/, item.name);
+        stored++;
+        continue;
+      }
       assert.match(tests, /body\.msg\)\.to\.eql\('(ok|fail)'\)/, item.name);
     }
     assert.strictEqual(pngs, 1, 'one request gets the QR code image');
+    assert.strictEqual(stored, 1, 'one request gets an uploaded image back');
   });
 
   it('ends with a logout and a 401 for the logged-out token', () => {
