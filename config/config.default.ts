@@ -150,6 +150,9 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     formLimit: process.env.BODY_LIMIT || '1mb',
     textLimit: '64kb',
     enableTypes: [ 'json', 'form' ],
+    // No route read with GET (or HEAD) takes a body: it is not read, decoded or limited, so such a request
+    // is answered as if it had none (never 400/413/415 for a body the route does not need).
+    ignore: (ctx: { method: string }) => ctx.method === 'GET' || ctx.method === 'HEAD',
     queryString: { arrayLimit: 20, depth: 3, parameterLimit: 100 },
   };
   config.onerror = {

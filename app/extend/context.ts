@@ -1,14 +1,17 @@
 import { Context } from 'egg';
-import { Rules, validateInput } from '../lib/validation/rules';
+import { Rules, validateInput, withQueryShape } from '../lib/validation/rules';
 
 // The bytes JSON.stringify puts around `data` in the contract's success body.
 const OK_PREFIX = Buffer.from('{"msg":"ok","data":');
 const OK_SUFFIX = Buffer.from('}');
 
 export default {
-  /** Validates with the declared rules and returns only the declared fields (see lib/validation). */
+  /**
+   * Validates with the declared rules and returns only the declared fields (see lib/validation). A field
+   * taken from the query string that was repeated or bracketed there is refused (withQueryShape).
+   */
   validateInput<R extends Rules>(this: Context, rules: R, input: unknown) {
-    return validateInput(this.app.validator as any, rules, input);
+    return validateInput(this.app.validator as any, rules, withQueryShape(rules, input, this.querystring, this.query, this.params));
   },
 
   /** The contract's success body. */

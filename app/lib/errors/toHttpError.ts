@@ -30,6 +30,17 @@ export function isUnavailable(err: any): boolean {
   return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|Command timed out|Connection in subscriber mode/.test(message);
 }
 
+/**
+ * zlib's own errors when a compressed request body does not decode under its `Content-Encoding`
+ * (gzip/deflate: `Z_DATA_ERROR`, `Z_BUF_ERROR` for a truncated stream…; br: `ERR__ERROR_FORMAT_…`,
+ * `ERR_BROTLI_…`). They carry a numeric errno and a code, but no `type` like raw-body's errors.
+ */
+export function isBodyDecodeError(err: any): boolean {
+  const code = err?.code;
+  if (typeof code !== 'string' || typeof err?.errno !== 'number') return false;
+  return /^Z_[A-Z_]+$/.test(code) || /^ERR_(?:_ERROR|BROTLI)/.test(code);
+}
+
 /** Maps any thrown value to the status and message the client sees. */
 export function toHttpError(err: any): HttpError {
   if (err instanceof HttpError) return err;
@@ -38,8 +49,9 @@ export function toHttpError(err: any): HttpError {
   if (status === 413) return new HttpError(413, MSG.bodyTooLarge);
   if (status === 415) return new HttpError(415, MSG.badBody);
   if (status >= 400 && status < 500) {
-    // The body parser's own errors (raw-body / co-body types are 'entity.*', 'request.*', …).
-    if (typeof err?.type === 'string' || err?.body !== undefined) return new HttpError(400, MSG.badBody);
+    // The body parser's own errors (raw-body / co-body types are 'entity.*', 'request.*', …), and a
+    // compressed body whose bytes do not decode (the parser gives zlib's error status 400, no type).
+    if (typeof err?.type === 'string' || err?.body !== undefined || isBodyDecodeError(err)) return new HttpError(400, MSG.badBody);
     // Any other refusal by the framework itself (egg-security's path-traversal guard, a method no
     // route serves): there is no such resource for this request.
     return new HttpError(404, MSG.notFound);

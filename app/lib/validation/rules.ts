@@ -1,3 +1,4 @@
+import * as querystring from 'node:querystring';
 import { ValidationError } from '../errors';
 
 // Rule types registered with egg-validate's engine (parameter). Each rule carries the field's Chinese
@@ -112,4 +113,32 @@ export function validateInput<R extends Rules>(validator: ParameterLike, rules: 
     }
   }
   return output as { [K in keyof R]: any };
+}
+
+/**
+ * Every parameter is a scalar, but a query string can give one twice (`?limit=1&limit=abc`) or in
+ * brackets (`?limit[]=1`, `?limit[a]=1`), and egg's `ctx.query` hides both: it keeps the first value of a
+ * repeated key and the bracketed key under its own name. For each declared field whose value in `input`
+ * came from such a query key (the controller spread `ctx.query` into it), this puts back every value the
+ * query string gave, as an array, under the field's name: its rule refuses it (422, the field named)
+ * whatever the order of the values. A field the path gives (`params`), or the body overrides, is left alone.
+ */
+export function withQueryShape(rules: Rules, input: unknown, rawQuery: string | undefined, query: Record<string, unknown>, params: Record<string, unknown> = {}): unknown {
+  if (!rawQuery || !input || typeof input !== 'object' || Array.isArray(input)) return input;
+  const source = input as Record<string, unknown>;
+  const parsed = querystring.parse(rawQuery);
+  const shaped = new Map<string, string[]>();
+  for (const [ key, value ] of Object.entries(parsed)) {
+    const name = key.replace(/\[[\s\S]*$/, '');
+    if (!name || !Object.prototype.hasOwnProperty.call(rules, name)) continue;
+    if (key === name && !Array.isArray(value)) continue;
+    if (source[key] === undefined || source[key] !== query[key]) continue;
+    // The route's path parameter of that name is the one read (the controllers spread params last).
+    if (params?.[name] !== undefined) continue;
+    shaped.set(name, [ ...(shaped.get(name) ?? []), ...(Array.isArray(value) ? value : [ value ?? '' ]) ]);
+  }
+  if (!shaped.size) return input;
+  const output: Record<string, unknown> = { ...source };
+  for (const [ name, values ] of shaped) output[name] = values;
+  return output;
 }

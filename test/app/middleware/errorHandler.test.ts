@@ -1,8 +1,11 @@
 import * as assert from 'node:assert';
+import * as http from 'node:http';
+import * as zlib from 'node:zlib';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../helpers/db';
 import { assertOk, registerUser, uniqueName, PASSWORD } from '../../helpers/api';
 import { MSG } from '../../../app/lib/messages';
+import { isBodyDecodeError, toHttpError } from '../../../app/lib/errors/toHttpError';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const ONE_MB = 1024 * 1024;
@@ -16,6 +19,9 @@ function assertJsonFail(res: Res, status: number, message: string) {
   assert.ok(!/<html|<!doctype/i.test(res.text || ''), 'no HTML in the body');
   assert.deepStrictEqual(JSON.parse(res.text), { msg: 'fail', data: message });
 }
+
+/** Sends the bytes as they are (superagent would serialize a Buffer under a JSON Content-Type). */
+const raw = (body: any) => body;
 
 function assertRequestId(res: Res) {
   assert.match(res.headers['x-request-id'] || '', UUID, `X-Request-Id: ${res.headers['x-request-id']}`);
@@ -89,6 +95,112 @@ describe('test/app/middleware/errorHandler.test.ts', () => {
       const res = await app.httpRequest().post('/api/regChat').type('form')
         .send(body);
       assertJsonFail(res, 413, MSG.bodyTooLarge);
+    });
+
+    it('decodes a gzip, deflate or br body', async () => {
+      for (const [ encoding, compress ] of [[ 'gzip', zlib.gzipSync ], [ 'deflate', zlib.deflateSync ], [ 'br', zlib.brotliCompressSync ]] as const) {
+        const username = uniqueName(encoding);
+        const body = compress(Buffer.from(JSON.stringify({ username, password: PASSWORD })));
+        const res = await app.httpRequest().post('/api/regChat').set('Content-Type', 'application/json')
+          .set('Content-Encoding', encoding)
+          .serialize(raw)
+          .send(body);
+        assert.strictEqual(assertOk(res).username, username, encoding);
+      }
+    });
+
+    it('answers 400 (not 404) for a body whose bytes do not decode under its Content-Encoding, and creates nothing', async () => {
+      const before = await app.model.User.count();
+      const json = Buffer.from(JSON.stringify({ username: uniqueName('bad'), password: PASSWORD }));
+      const gzip = zlib.gzipSync(json);
+      const corrupt = Buffer.from(gzip);
+      corrupt[gzip.length - 6] = 255 - corrupt[gzip.length - 6]; // the CRC-32 no longer matches
+      const cases: Array<[string, Buffer]> = [
+        [ 'gzip', json ], [ 'deflate', json ], [ 'br', json ],
+        [ 'gzip', gzip.subarray(0, gzip.length - 10) ], [ 'gzip', corrupt ],
+        [ 'deflate', zlib.deflateSync(json).subarray(0, 8) ], [ 'br', zlib.brotliCompressSync(json).subarray(0, 5) ],
+        [ 'gzip', Buffer.from('not compressed at all') ],
+      ];
+      for (const [ encoding, body ] of cases) {
+        for (const path of [ '/api/regChat', '/api/chat/searchUser', '/api/nothing' ]) {
+          const res = await app.httpRequest().post(path).set('Content-Type', 'application/json')
+            .set('Content-Encoding', encoding)
+            .serialize(raw)
+            .send(body);
+          assertJsonFail(res, 400, MSG.badBody);
+          assertRequestId(res);
+        }
+      }
+      assert.strictEqual(await app.model.User.count(), before);
+    });
+
+    it('answers 415 for a Content-Encoding it does not decode', async () => {
+      for (const encoding of [ 'compress', 'zstd', 'x-gzip' ]) {
+        const res = await app.httpRequest().post('/api/loginChat').set('Content-Type', 'application/json')
+          .set('Content-Encoding', encoding)
+          .send(JSON.stringify({ username: 'abcd', password: PASSWORD }));
+        assertJsonFail(res, 415, MSG.badBody);
+      }
+    });
+
+    it('maps zlib\'s decoding errors (status 400 from the body parser, no type) to 400, nothing else', () => {
+      const decodeError = (fn: () => unknown) => {
+        try {
+          fn();
+        } catch (err: any) {
+          err.status = 400; // what egg's bodyParser onerror adds
+          return err;
+        }
+        throw new Error('did not throw');
+      };
+      for (const err of [ decodeError(() => zlib.gunzipSync(Buffer.from('x'))), decodeError(() => zlib.inflateSync(Buffer.from('xyz'))), decodeError(() => zlib.brotliDecompressSync(Buffer.from('garbage!'))) ]) {
+        assert.ok(isBodyDecodeError(err), err.code);
+        const mapped = toHttpError(err);
+        assert.deepStrictEqual([ mapped.status, mapped.message ], [ 400, MSG.badBody ], err.code);
+      }
+      const refused = Object.assign(new Error('Forbidden'), { status: 403 });
+      assert.strictEqual(isBodyDecodeError(refused), false);
+      assert.strictEqual(toHttpError(Object.assign(new Error('path'), { status: 400 })).status, 404, 'a framework refusal stays 404');
+    });
+
+    it('ignores a body on GET and HEAD: no 400/413/415 for a body the route does not take', async () => {
+      const plain = await app.httpRequest().get('/api/health');
+      assert.strictEqual(plain.status, 200);
+      const bodies: Array<[Record<string, string>, Buffer | string]> = [
+        [{ 'Content-Type': 'application/json' }, '{"broken":' ],
+        [{ 'Content-Type': 'application/json' }, JSON.stringify({ padding: 'x'.repeat(ONE_MB + 10) }) ],
+        [{ 'Content-Type': 'application/json', 'Content-Encoding': 'zstd' }, '{}' ],
+        [{ 'Content-Type': 'application/json', 'Content-Encoding': 'gzip' }, Buffer.from('not gzip') ],
+        [{ 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Encoding': 'br' }, Buffer.from('a=1') ],
+      ];
+      for (const [ headers, body ] of bodies) {
+        const res = await app.httpRequest().get('/api/health').set(headers)
+          .serialize(raw)
+          .send(body as any);
+        assert.strictEqual(res.status, 200, `${JSON.stringify(headers)}: ${res.status} ${res.text.slice(0, 200)}`);
+        assert.strictEqual(res.body.msg, 'ok');
+        const unknown = await app.httpRequest().get('/api/nothing').set(headers)
+          .serialize(raw)
+          .send(body as any);
+        assertJsonFail(unknown as any, 404, MSG.notFound);
+        // superagent sends a HEAD's body without its length: a raw request instead.
+        const bytes = Buffer.from(body);
+        const server = http.createServer(app.callback());
+        await new Promise<void>(resolve => server.listen(0, '127.0.0.1', resolve));
+        try {
+          const status = await new Promise<number>((resolve, reject) => {
+            const req = http.request({ host: '127.0.0.1', port: (server.address() as any).port, method: 'HEAD', path: '/api/health', headers: { ...headers, 'Content-Length': bytes.length } }, answer => {
+              answer.resume();
+              resolve(answer.statusCode || 0);
+            });
+            req.on('error', reject);
+            req.end(bytes);
+          });
+          assert.strictEqual(status, 200, `HEAD ${JSON.stringify(headers)}: ${status}`);
+        } finally {
+          server.close();
+        }
+      }
     });
 
     it('accepts a body just under the limit', async () => {
