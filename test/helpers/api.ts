@@ -82,3 +82,70 @@ export function assertOk(res: { status: number; body: any }): any {
   assert.strictEqual(res.body.msg, 'ok');
   return res.body.data;
 }
+
+/** One response the in-process app gave during the suite (test/zz-openapi-responses.test.ts checks them all). */
+export interface RecordedResponse {
+  method: string;
+  url: string;
+  status: number;
+  headers: Record<string, string>;
+  /** The JSON the client received; undefined for a body that is not JSON (a file, a PNG) or empty. */
+  body: unknown;
+  /** The body was a stream or bytes that are not JSON. */
+  binary: boolean;
+  /** Where in the suite: the running test's title. */
+  test: string;
+}
+
+const recorded: RecordedResponse[] = [];
+const recordedApps = new WeakSet<object>();
+/** Bodies larger than this are recorded without their JSON (a schema check on them costs more than it tells). */
+const MAX_RECORDED_JSON = 512 * 1024;
+let currentTest = '';
+
+/** The title of the test that is running (set from a root hook by the recording file). */
+export function setCurrentTest(title: string): void {
+  currentTest = title;
+}
+
+function jsonOf(body: unknown, contentType: string): { body: unknown; binary: boolean } {
+  if (body === undefined || body === null) return { body: undefined, binary: false };
+  if (Buffer.isBuffer(body) || typeof body === 'string') {
+    const text = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+    if (text.length === 0) return { body: undefined, binary: false };
+    if (!/json/i.test(contentType)) return { body: undefined, binary: true };
+    if (text.length > MAX_RECORDED_JSON) return { body: undefined, binary: false };
+    try {
+      return { body: JSON.parse(text), binary: false };
+    } catch {
+      return { body: text, binary: false };
+    }
+  }
+  if (typeof (body as any).pipe === 'function') return { body: undefined, binary: true };
+  const text = JSON.stringify(body);
+  if (text === undefined || text.length > MAX_RECORDED_JSON) return { body: undefined, binary: false };
+  return { body: JSON.parse(text), binary: false };
+}
+
+/**
+ * Records every response `app` gives from now on (egg emits 'response' when one is finished; idempotent):
+ * method, URL, status, headers and the JSON body as sent.
+ */
+export function recordResponses(app: Application): void {
+  if (recordedApps.has(app)) return;
+  recordedApps.add(app);
+  app.on('response', (ctx: any) => {
+    try {
+      const headers: Record<string, string> = {};
+      for (const [ name, value ] of Object.entries<any>(ctx.response.headers || {})) headers[name.toLowerCase()] = String(value);
+      const { body, binary } = jsonOf(ctx.body, headers['content-type'] || '');
+      recorded.push({ method: ctx.method, url: ctx.originalUrl || ctx.url, status: ctx.status, headers, body, binary, test: currentTest });
+    } catch (err) {
+      recorded.push({ method: ctx?.method, url: ctx?.originalUrl, status: -1, headers: {}, body: String(err), binary: false, test: currentTest });
+    }
+  });
+}
+
+export function recordedResponses(): readonly RecordedResponse[] {
+  return recorded;
+}
