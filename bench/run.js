@@ -150,6 +150,7 @@ function linearFit(points) {
 function evaluateTargets(report) {
   const targets = report.rows.length || !(report.messaging || report.groups || report.media) ? mainTargets(report) : [];
   if (report.messaging) targets.push(...messaging.messagingTargets(report.messaging));
+  if (report.groups) targets.push(...groups.groupsTargets(report.groups));
   if (report.media) targets.push(...media.mediaTargets(report.media));
   return targets;
 }

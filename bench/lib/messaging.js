@@ -1125,5 +1125,5 @@ function messagingMarkdown(m, markdownTable) {
 
 module.exports = {
   MESSAGING_FIRST_USER, messagingPlan, messagingServerEnv, messagingUsers, seedPairs, mintSessions, runMessaging,
-  messagingTargets, messagingMarkdown, messagingRows, MESSAGING_HEADER,
+  messagingTargets, messagingMarkdown, messagingRows, MESSAGING_HEADER, settledWorkerMemory,
 };
