@@ -95,6 +95,8 @@ export interface RecordedResponse {
   binary: boolean;
   /** Where in the suite: the running test's title. */
   test: string;
+  /** What `inspect` (see recordResponses) said of it; its body is kept only when it said something. */
+  divergence?: string;
 }
 
 const recorded: RecordedResponse[] = [];
@@ -129,9 +131,9 @@ function jsonOf(body: unknown, contentType: string): { body: unknown; binary: bo
 
 /**
  * Records every response `app` gives from now on (egg emits 'response' when one is finished; idempotent):
- * method, URL, status, headers and the JSON body as sent.
+ * method, URL, status, headers and the JSON body as sent, passed at once to `inspect` when given.
  */
-export function recordResponses(app: Application): void {
+export function recordResponses(app: Application, inspect?: (response: RecordedResponse) => string | undefined): void {
   if (recordedApps.has(app)) return;
   recordedApps.add(app);
   app.on('response', (ctx: any) => {
@@ -139,9 +141,15 @@ export function recordResponses(app: Application): void {
       const headers: Record<string, string> = {};
       for (const [ name, value ] of Object.entries<any>(ctx.response.headers || {})) headers[name.toLowerCase()] = String(value);
       const { body, binary } = jsonOf(ctx.body, headers['content-type'] || '');
-      recorded.push({ method: ctx.method, url: ctx.originalUrl || ctx.url, status: ctx.status, headers, body, binary, test: currentTest });
+      const record: RecordedResponse = { method: ctx.method, url: ctx.originalUrl || ctx.url, status: ctx.status, headers, body, binary, test: currentTest };
+      if (inspect) {
+        // Checked as it comes: a long run keeps only the few that diverge, not every body.
+        record.divergence = inspect(record);
+        if (!record.divergence) record.body = undefined;
+      }
+      recorded.push(record);
     } catch (err) {
-      recorded.push({ method: ctx?.method, url: ctx?.originalUrl, status: -1, headers: {}, body: String(err), binary: false, test: currentTest });
+      recorded.push({ method: ctx?.method, url: ctx?.originalUrl, status: ctx?.status, headers: {}, body: undefined, binary: false, test: currentTest, divergence: `could not be recorded or checked: ${err}` });
     }
   });
 }
