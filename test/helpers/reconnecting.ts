@@ -39,6 +39,9 @@ export class ReconnectingClient {
   }
 
   private watch(client: ChatClient): void {
+    // Frames that came between the welcome frame and now (the server pumps right after it) were kept by
+    // the ChatClient: take them first, then listen (one tick: nothing in between).
+    for (const frame of client.frames) if (frame.type === 'singleChat') this.seen.push(frame.data);
     client.ws.on('message', raw => {
       const frame = JSON.parse(raw.toString());
       if (frame.type === 'singleChat') this.seen.push(frame.data);
