@@ -75,9 +75,11 @@ function stopListening(server: Server, handoverMs: number): Promise<void> {
     let lastConnection = started;
     let stopped = false;
     let lull: NodeJS.Timeout | undefined;
+    let fallback: NodeJS.Timeout | undefined;
     const stop = () => {
       stopped = true;
       clearTimeout(lull);
+      clearTimeout(fallback);
       server.removeListener('connection', onConnection);
       // http's close() also ends every keep-alive connection idle right now, including one whose client is
       // sending its next request at this moment. With the connections tracked, only the listener stops here
@@ -101,6 +103,11 @@ function stopListening(server: Server, handoverMs: number): Promise<void> {
     if (handoverMs <= 0) return stop();
     server.on('connection', onConnection);
     lull = setTimeout(stopAfterLull, LULL_MS);
+    // The lull check compares Date.now() with the last connection, and the timer counts from the event
+    // loop's cached time: it often fires a millisecond "early" and then does not stop. Under load the next
+    // connection past `handoverMs` stops the listener; with none coming, this does (without it the drain
+    // never began and the worker waited for the master's kill).
+    fallback = setTimeout(() => setImmediate(() => { if (!stopped) stop(); }), handoverMs * 2);
   });
 }
 
