@@ -149,12 +149,18 @@ export default class GoodfriendService extends Service {
     const [ changed ] = await this.ctx.model.Goodfriend.update(values, { where });
     if (changed === 1) return;
     // MySQL reports CHANGED rows, not matched ones: setting the values a row already has (within the
-    // same second, so update_time is unchanged too) counts 0. That is a success only if a matching row
-    // holds exactly those values now. A toggle always changes the row it matches, so for it 0 means
-    // nothing matched: looking again could find a row whose blacklist was lifted since, and answer
-    // "ok" for a toggle that never happened (a race with setblackgoodfriend).
+    // same second, so update_time is unchanged too) counts 0. A toggle always changes the row it matches,
+    // so for it 0 means nothing matched (looking again could find a row whose blacklist was lifted since,
+    // and answer "ok" for a toggle that never happened). For a plain set, look again under a row lock and
+    // set again: a concurrent request may have changed the values since, so "the row holds my values"
+    // is not the test — "the row matches now, and my values are written while I hold it" is.
     const isToggle = Object.values(values).some(value => typeof value === 'object');
-    const found = !isToggle && await this.ctx.model.Goodfriend.findOne({ where: { ...where, ...values }, attributes: [ 'id' ] });
-    if (!found) throw new BusinessError(refusal);
+    if (isToggle) throw new BusinessError(refusal);
+    const { Goodfriend } = this.ctx.model;
+    await this.app.transaction(async transaction => {
+      const row = await Goodfriend.findOne({ where, attributes: [ 'id' ], transaction, lock: transaction.LOCK.UPDATE });
+      if (!row) throw new BusinessError(refusal);
+      await Goodfriend.update(values, { where: { id: row.id }, transaction });
+    });
   }
 }
