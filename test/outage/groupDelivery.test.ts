@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
-import { AppServer, databaseEnv, eventually, sleep, startServer } from '../helpers/server';
-import { PASSWORD, recordToken, uniqueName } from '../helpers/api';
+import { AppServer, eventually, sleep } from '../helpers/server';
+import { Account, processHarness, registerOn } from '../helpers/processDelivery';
 import { assertOkReply } from '../helpers/outage';
 import { ChatClient, connectReady } from '../helpers/socket';
 import { ReconnectingClient, serverPidOf } from '../helpers/reconnecting';
@@ -11,17 +11,6 @@ import { ReconnectingClient, serverPidOf } from '../helpers/reconnecting';
  * instances sharing MariaDB + Redis (production profile); a member's worker killed with SIGKILL while
  * group messages stream in. What a person sees: every message answered 200 shows exactly once.
  */
-
-interface Account { id: number; username: string; token: string }
-
-const serverEnv = () => ({ ...databaseEnv(app.config.sequelize), REDIS_URL: process.env.REDIS_URL, SEND_LIMIT_10S: '100000' });
-
-async function register(server: AppServer): Promise<Account> {
-  const username = uniqueName('gw');
-  const data = assertOkReply(await server.call('POST', '/api/regChat', { body: { username, password: PASSWORD } }), 'register');
-  recordToken(data.token);
-  return { id: data.id, username, token: data.token };
-}
 
 /** A group of `owner` and `members` made through the real route (the friend rows made directly); its id. */
 async function createGroup(server: AppServer, owner: Account, members: Account[]): Promise<number> {
@@ -49,25 +38,15 @@ async function connectAll(server: AppServer, accounts: Account[]): Promise<ChatC
 
 describe('test/outage/groupDelivery.test.ts', function() {
   this.timeout(180_000);
-  const servers: AppServer[] = [];
-  const clients: Array<{ stop(): void } | ChatClient> = [];
+  const harness = processHarness();
+  const clients = harness.clients;
 
   before(() => app.ready());
 
-  afterEach(async function() {
-    for (const client of clients.splice(0)) (client as any).stop ? (client as any).stop() : (client as ChatClient).ws.terminate();
-    if (this.currentTest?.state === 'failed') {
-      // eslint-disable-next-line no-console
-      for (const server of servers) console.log(server.output().slice(-3000));
-    }
-    for (const server of servers.splice(0)) await server.stop();
-  });
-
   it('members on both workers of one instance: every group message reaches each, in order, once', async () => {
-    const server = await startServer({ workers: 2, env: serverEnv() });
-    servers.push(server);
-    const owner = await register(server);
-    const members = [ await register(server), await register(server), await register(server), await register(server) ];
+    const server = await harness.start({ workers: 2 });
+    const owner = await registerOn(server, 'gw');
+    const members = [ await registerOn(server, 'gw'), await registerOn(server, 'gw'), await registerOn(server, 'gw'), await registerOn(server, 'gw') ];
     const groupId = await createGroup(server, owner, members);
     const sockets = await connectAll(server, members);
     clients.push(...sockets);
@@ -97,12 +76,10 @@ describe('test/outage/groupDelivery.test.ts', function() {
       console.log('      (skipped: two instances share Redis in the production profile only)');
       this.skip();
     }
-    const one = await startServer({ workers: 1, env: serverEnv() });
-    servers.push(one);
-    const two = await startServer({ workers: 1, env: serverEnv() });
-    servers.push(two);
-    const owner = await register(one);
-    const [ m1, m2 ] = [ await register(one), await register(two) ];
+    const one = await harness.start({ workers: 1 });
+    const two = await harness.start({ workers: 1 });
+    const owner = await registerOn(one, 'gw');
+    const [ m1, m2 ] = [ await registerOn(one, 'gw'), await registerOn(two, 'gw') ];
     const groupId = await createGroup(one, owner, [ m1, m2 ]);
     const [ onOne, onTwo ] = [ await connectReady(one.port, m1.token), await connectReady(two.port, m2.token) ];
     clients.push(onOne, onTwo);
@@ -114,10 +91,9 @@ describe('test/outage/groupDelivery.test.ts', function() {
   });
 
   it('a member\'s worker killed with SIGKILL mid-stream: after the reconnect every group message shows exactly once', async () => {
-    const server = await startServer({ workers: 2, env: serverEnv() });
-    servers.push(server);
-    const owner = await register(server);
-    const member = await register(server);
+    const server = await harness.start({ workers: 2 });
+    const owner = await registerOn(server, 'gw');
+    const member = await registerOn(server, 'gw');
     const groupId = await createGroup(server, owner, [ member ]);
     const recipient = new ReconnectingClient(server, member.token);
     await recipient.start();

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
-import { AppServer, databaseEnv, eventually, sleep, startRedis, startServer } from '../helpers/server';
-import { PASSWORD, recordToken, uniqueName } from '../helpers/api';
+import { AppServer, eventually, sleep, startRedis } from '../helpers/server';
+import { PASSWORD, recordToken } from '../helpers/api';
+import { Account, processHarness, registerOn } from '../helpers/processDelivery';
 import { assertOkReply } from '../helpers/outage';
 import { ChatClient, connectReady } from '../helpers/socket';
 import { ReconnectingClient, serverPidOf } from '../helpers/reconnecting';
@@ -13,16 +14,6 @@ import { CLOSE } from '../../app/delivery/frames';
  * MariaDB + Redis (production profile), and the recipient's worker killed with SIGKILL while messages
  * stream in. What is checked is what a person sees: every message answered 200 shows exactly once.
  */
-
-interface Account { id: number; username: string; token: string }
-
-const serverEnv = () => ({ ...databaseEnv(app.config.sequelize), REDIS_URL: process.env.REDIS_URL, SEND_LIMIT_10S: '100000' });
-
-async function register(server: AppServer): Promise<Account> {
-  const username = uniqueName('ws');
-  const data = assertOkReply(await server.call('POST', '/api/regChat', { body: { username, password: PASSWORD } }), 'register');
-  return { id: data.id, username, token: data.token };
-}
 
 async function befriend(a: Account, b: Account) {
   await app.model.Goodfriend.bulkCreate([{ user_id: a.id, friend_id: b.id }, { user_id: b.id, friend_id: a.id }] as any);
@@ -43,25 +34,14 @@ async function sendReliably(server: AppServer, from: Account, to: Account, data:
 
 describe('test/outage/socketDelivery.test.ts', function() {
   this.timeout(180_000);
-  const servers: AppServer[] = [];
-  const clients: Array<{ stop(): void } | ChatClient> = [];
+  const harness = processHarness();
+  const clients = harness.clients;
 
   before(() => app.ready());
 
-  afterEach(async function() {
-    for (const client of clients.splice(0)) (client as any).stop ? (client as any).stop() : (client as ChatClient).ws.terminate();
-    if (this.currentTest?.state === 'failed') {
-      // eslint-disable-next-line no-console
-      for (const server of servers) console.log(server.output().slice(-3000));
-    }
-    for (const server of servers.splice(0)) await server.stop();
-  });
-
   it('sender and recipient on different workers of one instance: every message arrives, in order', async () => {
-    const server = await startServer({ workers: 2, env: serverEnv() });
-    servers.push(server);
-    const [ a, b ] = [ await register(server), await register(server) ];
-    recordToken(a.token);
+    const server = await harness.start({ workers: 2 });
+    const [ a, b ] = [ await registerOn(server, 'ws'), await registerOn(server, 'ws') ];
     await befriend(a, b);
     // Several sockets in turn land on both workers; the last one stays (single session).
     const recipient = await connectReady(server.port, b.token);
@@ -79,11 +59,9 @@ describe('test/outage/socketDelivery.test.ts', function() {
       console.log('      (skipped: two instances share Redis in the production profile only)');
       this.skip();
     }
-    const one = await startServer({ workers: 1, env: serverEnv() });
-    servers.push(one);
-    const two = await startServer({ workers: 1, env: serverEnv() });
-    servers.push(two);
-    const [ a, b ] = [ await register(one), await register(two) ];
+    const one = await harness.start({ workers: 1 });
+    const two = await harness.start({ workers: 1 });
+    const [ a, b ] = [ await registerOn(one, 'ws'), await registerOn(two, 'ws') ];
     await befriend(a, b);
     const recipient = await connectReady(one.port, b.token);
     clients.push(recipient);
@@ -98,9 +76,8 @@ describe('test/outage/socketDelivery.test.ts', function() {
   });
 
   it('the recipient\'s worker killed with SIGKILL mid-stream: after the reconnect every message shows exactly once', async () => {
-    const server = await startServer({ workers: 2, env: serverEnv() });
-    servers.push(server);
-    const [ a, b ] = [ await register(server), await register(server) ];
+    const server = await harness.start({ workers: 2 });
+    const [ a, b ] = [ await registerOn(server, 'ws'), await registerOn(server, 'ws') ];
     await befriend(a, b);
     const recipient = new ReconnectingClient(server, b.token);
     await recipient.start();
@@ -132,9 +109,8 @@ describe('test/outage/socketDelivery.test.ts', function() {
     const redis = await startRedis();
     try {
       // A short heartbeat: a socket pumps what a lost event did not bring within a second.
-      const server = await startServer({ workers: 1, env: { ...serverEnv(), REDIS_URL: `redis://127.0.0.1:${redis.port}/0`, WS_HEARTBEAT_MS: '1000' } });
-      servers.push(server);
-      const [ a, b ] = [ await register(server), await register(server) ];
+      const server = await harness.start({ workers: 1, env: { REDIS_URL: `redis://127.0.0.1:${redis.port}/0`, WS_HEARTBEAT_MS: '1000' } });
+      const [ a, b ] = [ await registerOn(server, 'ws'), await registerOn(server, 'ws') ];
       await befriend(a, b);
       const recipient = new ReconnectingClient(server, b.token);
       await recipient.start();
@@ -168,9 +144,8 @@ describe('test/outage/socketDelivery.test.ts', function() {
   });
 
   it('a socket that never answers pings is dropped after two heartbeats; one that answers stays', async () => {
-    const server = await startServer({ workers: 1, env: { ...serverEnv(), WS_HEARTBEAT_MS: '300' } });
-    servers.push(server);
-    const [ a, b ] = [ await register(server), await register(server) ];
+    const server = await harness.start({ workers: 1, env: { WS_HEARTBEAT_MS: '300' } });
+    const [ a, b ] = [ await registerOn(server, 'ws'), await registerOn(server, 'ws') ];
     const mute = new ChatClient(new WebSocket(`ws://127.0.0.1:${server.port}/ws?token=${a.token}`, { autoPong: false }));
     const lively = await connectReady(server.port, b.token);
     clients.push(mute, lively);
