@@ -38,6 +38,22 @@ export async function selectRows<T extends object>(sequelize: Sequelize, sql: st
 }
 
 /** The first row of `selectRows`, or null. */
+/** Bound values per `IN (…)` list: far below SQLite's and MySQL's limits, and a plan either engine keeps cheap. */
+const IN_CHUNK = 500;
+
+/**
+ * `selectRows` for a query over a list of ids, one statement per chunk of `IN_CHUNK` ids: `sqlFor` gets the
+ * placeholders (`?, ?, …`) to put between the parentheses of its `IN (…)`.
+ */
+export async function selectRowsIn<T extends object>(sequelize: Sequelize, sqlFor: (placeholders: string) => string, ids: unknown[]): Promise<T[]> {
+  const rows: T[] = [];
+  for (let start = 0; start < ids.length; start += IN_CHUNK) {
+    const chunk = ids.slice(start, start + IN_CHUNK);
+    rows.push(...await selectRows<T>(sequelize, sqlFor(chunk.map(() => '?').join(', ')), chunk));
+  }
+  return rows;
+}
+
 export async function selectOne<T extends object>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T | null> {
   const rows = await selectRows<T>(sequelize, sql, values);
   return rows[0] ?? null;

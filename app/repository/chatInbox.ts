@@ -1,5 +1,5 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { selectOne, selectRows, txRows, txRun } from '../lib/rawQuery';
+import { selectOne, selectRows, selectRowsIn, txRows, txRun } from '../lib/rawQuery';
 import { inTransaction } from '../lib/transaction';
 
 /** One entry of a recipient's inbox: its sequence number and the frame data, serialized. */
@@ -70,8 +70,8 @@ export function readInbox(sequelize: Sequelize, userId: number, afterSeq: number
 /** The last sequence number of each user's inbox (users with none are left out). */
 export async function lastSeqs(sequelize: Sequelize, userIds: number[]): Promise<Map<number, number>> {
   if (!userIds.length) return new Map();
-  const rows = await selectRows<{ user_id: number; seq: number | string }>(sequelize,
-    `SELECT user_id, MAX(seq) AS seq FROM chat_inbox WHERE user_id IN (${userIds.map(() => '?').join(', ')}) GROUP BY user_id`, userIds);
+  const rows = await selectRowsIn<{ user_id: number; seq: number | string }>(sequelize,
+    placeholders => `SELECT user_id, MAX(seq) AS seq FROM chat_inbox WHERE user_id IN (${placeholders}) GROUP BY user_id`, userIds);
   return new Map(rows.map(row => [ Number(row.user_id), Number(row.seq) ]));
 }
 

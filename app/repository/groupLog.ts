@@ -1,5 +1,5 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { selectRows } from '../lib/rawQuery';
+import { selectRows, selectRowsIn } from '../lib/rawQuery';
 import { inTransaction } from '../lib/transaction';
 
 /** Where a group stands under its row lock: the sequence just taken and the membership version. */
@@ -104,8 +104,8 @@ export async function readGroupLog(sequelize: Sequelize, groupId: number, afterS
 /** The last sequence number and membership version of each group. */
 export async function groupHeads(sequelize: Sequelize, groupIds: number[]): Promise<Map<number, { last: number; version: number }>> {
   if (!groupIds.length) return new Map();
-  const rows = await selectRows<any>(sequelize,
-    `SELECT id, last_seq, member_version FROM \`group\` WHERE id IN (${groupIds.map(() => '?').join(', ')})`, groupIds);
+  const rows = await selectRowsIn<any>(sequelize,
+    placeholders => `SELECT id, last_seq, member_version FROM \`group\` WHERE id IN (${placeholders})`, groupIds);
   return new Map(rows.map(row => [ Number(row.id), { last: Number(row.last_seq), version: Number(row.member_version) }]));
 }
 
