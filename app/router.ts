@@ -73,6 +73,9 @@ export default (app: Application) => {
   router.post('/api/chat/getVideoScreenshot', visitors, media.getVideoScreenshot);
   router.get('/public/uploads/Diy/:dir/:date/:name', media.served);
 
+  // Account care (issue 19): a visitor gets the original's refusal from the service, not a 403.
+  router.post('/api/chat/setPassword', visitors, controller.chat.account.setPassword);
+
   // API documentation: Swagger UI and docs/openapi.yaml (404 unless config.chat.docsEnabled).
   router.get('/docs', controller.docs.index);
   router.get('/docs/:file', controller.docs.asset);

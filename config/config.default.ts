@@ -69,6 +69,15 @@ export interface ChatConfig {
   group: GroupConfig;
   /** Uploads, served files and video covers (app/service/media*.ts, app/lib/storage/). */
   media: MediaConfig;
+  /** Account care (issue 19): setPassword, the tips on connect, auto-answers. */
+  care: CareConfig;
+}
+
+export interface CareConfig {
+  /** Wrong old passwords one user may give setPassword per window (then 429). */
+  passwordFailPerUser: ThrottleRule;
+  /** The tips pushed on connect (app/lib/tips.ts): on/off, and the window within which a user gets them once. */
+  tips: { enabled: boolean; windowSeconds: number };
 }
 
 export interface MediaConfig {
@@ -309,6 +318,10 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
         prefix: 'images',
         timeoutMs: intFromEnv('S3_TIMEOUT_MS', 10000),
       },
+    },
+    care: {
+      passwordFailPerUser: { limit: intFromEnv('SET_PASSWORD_FAIL_LIMIT', 5), windowSeconds: intFromEnv('SET_PASSWORD_FAIL_WINDOW_SECONDS', 900) },
+      tips: { enabled: process.env.CONNECT_TIPS !== '0', windowSeconds: intFromEnv('CONNECT_TIPS_WINDOW_SECONDS', 600) },
     },
   };
 

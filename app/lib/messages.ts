@@ -109,4 +109,12 @@ export const MSG = {
   mediaVideoMissing: '视频不存在或者不是您上传的',
   mediaCoverFailed: '无法从该视频截取封面',
   mediaCoverUnavailable: '视频封面服务暂不可用',
+
+  // Account care (issue 19): setPassword with the original's texts; the ones marked "new" are not the original's.
+  passwordMismatch: '新密码与确认新密码不一致',
+  passwordVisitorRefused: '您未登录，无法修改密码',
+  passwordUserMissing: '用户不存在，无法修改密码',
+  passwordOldWrong: '原始密码错误，无法修改密码',
+  passwordChanged: '修改密码成功',
+  passwordChangedElsewhere: '密码已修改，请重新登录', // new: the frame before the close of the other sessions' sockets
 } as const;

@@ -324,6 +324,12 @@ const ROUTES: Route[] = [
     method: 'POST', path: '/api/chat/groupAgreeOrNo', expected: [ 200, 400, 422 ],
     fields: [{ name: 'group_id', valid: groupId }, { name: 'user_id', valid: someId }, { name: 'type', valid: () => fc.constantFrom('agree', 'no') }],
   },
+  // Account care (issue 19). A 200 sets the fixture's password to the same one (its token stays valid);
+  // wrong old passwords are throttled (429).
+  {
+    method: 'POST', path: '/api/chat/setPassword', expected: [ 200, 400, 422, 429 ],
+    fields: [{ name: 'oldpassword', valid: () => fc.constantFrom(PASSWORD, 'wrong-old') }, { name: 'newpassword', valid: () => fc.constant(PASSWORD) }, { name: 'checknewpassword', valid: () => fc.constant(PASSWORD) }],
+  },
   { method: 'GET', path: '/docs', expected: [ 200 ], docs: true, query: true },
   { method: 'GET', path: '/docs/:file', expected: [ 200, 404 ], docs: true, param: () => fc.constantFrom('openapi.yaml', 'swagger-ui.css', 'package.json', 'index.html') },
 ];
