@@ -116,15 +116,11 @@ export const MSG = {
   passwordUserMissing: '用户不存在，无法修改密码',
   passwordOldWrong: '原始密码错误，无法修改密码',
   passwordChanged: '修改密码成功',
-  passwordChangedElsewhere: '密码已修改，请重新登录', // new: the frame before the close of the other sessions' sockets
   // Auto-answers (issue 19): the original's texts, and new ones for what it did not refuse.
-  askCreated: '问答创建成功',
-  askUpdated: '问答已更新',
   askDeleted: '删除成功',
   askMissing: '问答不存在',
   askNoMatch: '未找到相关问答',
   askNotYours: '只能管理自己或自己创建的群的问答', // new
   askTooMany: '问答数量已达上限', // new
   askDuplicate: '该问题已存在', // new
-  askReplyNote: '系统根据您设置的问答数据，挑选了最接近的答案，回复给对方，回复内容是：\n\n ',
 } as const;

@@ -3,6 +3,7 @@ import { Sequelize, Transaction } from 'sequelize';
 import { v4 as uuidv4 } from 'uuid';
 import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
+import { FRAME_TEXT } from '../delivery/frames';
 import { bestMatch } from '../lib/askMatch';
 import { selectOne } from '../lib/rawQuery';
 import { AuthenticatedUser } from '../extend/context';
@@ -200,7 +201,7 @@ export default class AskanswerService extends Service {
         ...asked, id: uuidv4(), from_avatar: owner.avatar, from_name: owner.nickname || owner.username, from_id: ownerUserId,
         data: wrap(answerText), options: {}, create_time: now, isremove: 0, sendUUid: owner.uuid,
       };
-    const note: MessageObject = { ...asked, id: answer.id, type: 'systemNotice', data: wrap(`${MSG.askReplyNote}${answerText}`), options: {}, create_time: now };
+    const note: MessageObject = { ...asked, id: answer.id, type: 'systemNotice', data: wrap(`${FRAME_TEXT.askReplyNote}${answerText}`), options: {}, create_time: now };
     await this.app.transaction(async (transaction: Transaction) => {
       let messageId: number | null = null;
       if (ownerType === 'single') {

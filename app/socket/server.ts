@@ -200,7 +200,7 @@ export class ChatSocketServer {
           connection.onGroupsChanged();
           break;
         case 'password':
-          if (connection.sid !== event.keep) connection.close(CLOSE.sessionEnded, failFrame(MSG.passwordChangedElsewhere));
+          if (connection.sid !== event.keep) connection.close(CLOSE.sessionEnded, failFrame(FRAME_TEXT.passwordChanged));
           break;
         default:
           break;

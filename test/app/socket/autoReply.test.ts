@@ -4,7 +4,7 @@ import { QueryTypes } from 'sequelize';
 import { resetDatabase } from '../../helpers/db';
 import { assertFail, assertOk, post, registerUser, TestUser } from '../../helpers/api';
 import { ChatClient, socketHooks } from '../../helpers/socket';
-import { MSG } from '../../../app/lib/messages';
+import { FRAME_TEXT } from '../../../app/delivery/frames';
 
 /**
  * The auto-reply (issue 19): a message with `options.askanswer` to a user or group with entries is
@@ -49,7 +49,7 @@ describe('test/app/socket/autoReply.test.ts', () => {
     assert.strictEqual(question.id, sent.id);
     assert.strictEqual(note.type, 'systemNotice');
     assert.strictEqual(note.from_id, asker.id);
-    assert.strictEqual(JSON.parse(note.data).data, `${MSG.askReplyNote}每天 9 点到 21 点`);
+    assert.strictEqual(JSON.parse(note.data).data, `${FRAME_TEXT.askReplyNote}每天 9 点到 21 点`);
     // The asker was offline all along: the answer waits in the inbox (and in `message`, from the owner).
     assert.strictEqual(await stored(owner.id, asker.id), 1);
     const first = await open(asker.token);

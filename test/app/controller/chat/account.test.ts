@@ -5,7 +5,7 @@ import { assertFail, assertOk, login, post, registerUser, PASSWORD } from '../..
 import { registerVisitor } from '../../../helpers/visitor';
 import { socketHooks } from '../../../helpers/socket';
 import { MSG } from '../../../../app/lib/messages';
-import { CLOSE } from '../../../../app/delivery/frames';
+import { CLOSE, FRAME_TEXT } from '../../../../app/delivery/frames';
 
 const NEW_PASSWORD = 'changed456';
 
@@ -46,7 +46,7 @@ describe('test/app/controller/chat/account.test.ts', () => {
       assertOk(await setPassword(me.token, { oldpassword: PASSWORD, newpassword: NEW_PASSWORD, checknewpassword: NEW_PASSWORD }));
       // No heartbeat in between: the close comes from the change itself.
       assert.strictEqual(await theirs.closed, CLOSE.sessionEnded);
-      assert.ok(theirs.frames.some(frame => frame.msg === 'fail' && frame.data === MSG.passwordChangedElsewhere), JSON.stringify(theirs.frames));
+      assert.ok(theirs.frames.some(frame => frame.msg === 'fail' && frame.data === FRAME_TEXT.passwordChanged), JSON.stringify(theirs.frames));
       assertFail(await whoAmI(other.token, me.id), 401, MSG.authInvalid);
       assertOk(await whoAmI(me.token, me.id));
       await new Promise(resolve => setTimeout(resolve, 200));
