@@ -73,6 +73,14 @@ export default (app: Application) => {
   router.post('/api/chat/getVideoScreenshot', visitors, media.getVideoScreenshot);
   router.get('/public/uploads/Diy/:dir/:date/:name', media.served);
 
+  // Account care (issue 19): a visitor gets the original's refusal from the service, not a 403.
+  router.post('/api/chat/setPassword', visitors, controller.chat.account.setPassword);
+  // Auto-answers: registered users, their own entries and those of the groups they own.
+  const askanswer = controller.chat.askanswer;
+  for (const action of [ 'create', 'update', 'delete', 'list', 'detail', 'search' ] as const) {
+    router.post(`/api/chat/askanswer/${action}`, auth, askanswer[action]);
+  }
+
   // API documentation: Swagger UI and docs/openapi.yaml (404 unless config.chat.docsEnabled).
   router.get('/docs', controller.docs.index);
   router.get('/docs/:file', controller.docs.asset);

@@ -69,6 +69,17 @@ export interface ChatConfig {
   group: GroupConfig;
   /** Uploads, served files and video covers (app/service/media*.ts, app/lib/storage/). */
   media: MediaConfig;
+  /** Account care (issue 19): setPassword, the tips on connect, auto-answers. */
+  care: CareConfig;
+}
+
+export interface CareConfig {
+  /** Wrong old passwords one user may give setPassword per window (then 429). */
+  passwordFailPerUser: ThrottleRule;
+  /** The tips pushed on connect (app/lib/tips.ts): on/off, and the window within which a user gets them once. */
+  tips: { enabled: boolean; windowSeconds: number };
+  /** Auto-answers (app/service/askanswer.ts): per-owner limits and the reply's delay. */
+  askanswer: { maxPerOwner: number; maxAskLength: number; maxAnswerLength: number; replyDelayMs: number };
 }
 
 export interface MediaConfig {
@@ -308,6 +319,17 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
         publicUrl: (process.env.S3_PUBLIC_URL || '').replace(/\/+$/, ''),
         prefix: 'images',
         timeoutMs: intFromEnv('S3_TIMEOUT_MS', 10000),
+      },
+    },
+    care: {
+      passwordFailPerUser: { limit: intFromEnv('SET_PASSWORD_FAIL_LIMIT', 5), windowSeconds: intFromEnv('SET_PASSWORD_FAIL_WINDOW_SECONDS', 900) },
+      tips: { enabled: process.env.CONNECT_TIPS !== '0', windowSeconds: intFromEnv('CONNECT_TIPS_WINDOW_SECONDS', 600) },
+      askanswer: {
+        maxPerOwner: intFromEnv('ASKANSWER_MAX_PER_OWNER', 200),
+        maxAskLength: Math.min(intFromEnv('ASKANSWER_MAX_ASK_LENGTH', 200), 200),
+        maxAnswerLength: intFromEnv('ASKANSWER_MAX_ANSWER_LENGTH', 2000),
+        // The original's 1.2 s.
+        replyDelayMs: intFromEnv('ASKANSWER_REPLY_DELAY_MS', 1200),
       },
     },
   };

@@ -18,6 +18,9 @@ export default (appInfo: EggAppInfo) => {
       perMinute: generous,
       perDay: generous,
     },
+    // The tips on connect (issue 19) would be the first chat frames of every socket test: off, except in
+    // test/app/socket/tips.test.ts, which switches them on.
+    care: { tips: { enabled: false } },
   };
   config.logger = { consoleLevel: 'NONE' } as any;
   return config;

@@ -16,7 +16,9 @@ export type BusEvent =
   /** A socket of the user opened (with single sessions, the older sockets are logged out). */
   | { k: 'opened'; conn: string; at: number }
   /** The user's group memberships changed (joined, approved, quit, removed, dissolved): reload them. */
-  | { k: 'groups' };
+  | { k: 'groups' }
+  /** The password changed in session `keep`: the sockets of every other session close. */
+  | { k: 'password'; keep: string };
 
 /**
  * A new entry of a group's log (committed): `seq` is the group's sequence number, `v` the group's

@@ -7,6 +7,10 @@ export const FRAME_TEXT = {
   forceLogout: '你的账号在其他设备登录',
   disabled: '你已被管理员禁用',
   missingToken: '缺少 token 参数',
+  // Issue 19. New: the frame before the close of the other sessions' sockets when the password changed.
+  passwordChanged: '密码已修改，请重新登录',
+  // The original's note to an auto-answer's owner, followed by the answer.
+  askReplyNote: '系统根据您设置的问答数据，挑选了最接近的答案，回复给对方，回复内容是：\n\n ',
 } as const;
 
 /** Close codes (4000–4999 are the application's). Never 1006: the client treats any other code as "logged out". */

@@ -109,4 +109,18 @@ export const MSG = {
   mediaVideoMissing: '视频不存在或者不是您上传的',
   mediaCoverFailed: '无法从该视频截取封面',
   mediaCoverUnavailable: '视频封面服务暂不可用',
+
+  // Account care (issue 19): setPassword with the original's texts; the ones marked "new" are not the original's.
+  passwordMismatch: '新密码与确认新密码不一致',
+  passwordVisitorRefused: '您未登录，无法修改密码',
+  passwordUserMissing: '用户不存在，无法修改密码',
+  passwordOldWrong: '原始密码错误，无法修改密码',
+  passwordChanged: '修改密码成功',
+  // Auto-answers (issue 19): the original's texts, and new ones for what it did not refuse.
+  askDeleted: '删除成功',
+  askMissing: '问答不存在',
+  askNoMatch: '未找到相关问答',
+  askNotYours: '只能管理自己或自己创建的群的问答', // new
+  askTooMany: '问答数量已达上限', // new
+  askDuplicate: '该问题已存在', // new
 } as const;

@@ -100,7 +100,13 @@ export default class MessageService extends Service {
 
   async send(me: AuthenticatedUser, input: SendInput): Promise<MessageObject> {
     // Group messages have their own store, retries and throttle (service/groupMessage.ts).
-    if (input.chatType === 'group') return this.service.groupMessage.send(me, input);
+    const sent = input.chatType === 'group' ? await this.service.groupMessage.send(me, input) : await this.sendSingle(me, input);
+    // A question to an owner of auto-answers (issue 19): answered after the commit, once per message.
+    await this.service.askanswer.afterSend(me, input, sent);
+    return sent;
+  }
+
+  private async sendSingle(me: AuthenticatedUser, input: SendInput): Promise<MessageObject> {
     // A retry of a stored send is answered before anything is counted: a client retrying after a timeout
     // never gets a 429 for a message that went through.
     if (input.client_msg_id) {

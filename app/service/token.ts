@@ -114,6 +114,16 @@ export default class TokenService extends Service {
   }
 
   /**
+   * The password changed in the caller's session: that session is stored again for the new hash (its token
+   * stays valid), every other session of the user fails from now on (their stored fingerprint names the old
+   * hash), and once the transaction commits their sockets close, on every worker and instance.
+   */
+  async keepOnlyThis(me: AuthenticatedUser, newPasswordHash: string, transaction: Transaction): Promise<void> {
+    await this.app.kvStore.set(this.sessionKey(me.id, me.sid), `${me.sid}.${passwordFingerprint(newPasswordHash)}`, this.config.chat.tokenTtlSeconds, transaction);
+    transaction.afterCommit(() => this.service.inbox.publish(me.id, { k: 'password', keep: me.sid }));
+  }
+
+  /**
    * Ends the caller's session: its token fails from now on. Only that session: should the store run the
    * delete late, after a newer login replaced the session, the newer one stays.
    */

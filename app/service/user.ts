@@ -5,9 +5,11 @@ import { BusinessError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { burnPasswordWork, hashPassword, verifyPassword } from '../lib/password';
 import { UserInstance } from '../model/user';
+import { AuthenticatedUser } from '../extend/context';
 import { ThrottleRule } from '../../config/config.default';
 
 export interface Credentials { username: string; password: string }
+export interface PasswordChange { oldpassword: string; newpassword: string; checknewpassword: string }
 
 /**
  * What a login answer shows of the account: `seed` — the columns of the seed document's example (every
@@ -90,5 +92,34 @@ export default class UserService extends Service {
       const token = await this.service.token.issue(user, transaction);
       return publicUser(user, token, shape);
     });
+  }
+
+  /**
+   * setPassword: the original's refusals in its order (mismatch, visitor, account gone, wrong old password),
+   * wrong old passwords throttled per account; the new hash and the caller's re-stored session in one
+   * transaction. The caller's token stays valid; every other session answers 401 and its sockets close.
+   */
+  async changePassword(me: AuthenticatedUser, input: PasswordChange): Promise<string> {
+    if (input.newpassword !== input.checknewpassword) throw new BusinessError(MSG.passwordMismatch);
+    if (me.role === 'visitor') throw new BusinessError(MSG.passwordVisitorRefused);
+    const failures: [ string, ThrottleRule ] = [ `setpassword:user:${me.id}`, this.config.chat.care.passwordFailPerUser ];
+    await this.service.throttle.assertUnder(failures);
+    const { User } = this.ctx.model;
+    const user = await User.findOne({ where: { id: me.id, status: 1, is_deleted: 0 }, attributes: [ 'id', 'password' ] });
+    if (!user) throw new BusinessError(MSG.passwordUserMissing);
+    const check = await verifyPassword(input.oldpassword, user.password);
+    if (!check.ok) {
+      await this.service.throttle.hit(failures);
+      throw new BusinessError(MSG.passwordOldWrong);
+    }
+    const newHash = await hashPassword(input.newpassword);
+    await this.app.transaction(async transaction => {
+      // Only over the hash just checked: a change that won meanwhile makes this old password wrong.
+      const [ changed ] = await User.update({ password: newHash }, { where: { id: me.id, password: user.password }, transaction });
+      if (changed !== 1) throw new BusinessError(MSG.passwordOldWrong);
+      await this.service.token.keepOnlyThis(me, newHash, transaction);
+    });
+    await this.service.throttle.clear(failures[0]);
+    return MSG.passwordChanged;
   }
 }

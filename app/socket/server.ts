@@ -11,7 +11,7 @@ import { lastSeqs } from '../repository/chatInbox';
 import { groupHeads } from '../repository/groupLog';
 import { CursorWriter } from '../delivery/cursorWriter';
 import { GroupCursorWriter } from '../delivery/groupCursorWriter';
-import { CLOSE, FRAME_TEXT, failFrame, forceLogoutFrame, pingFrame, pongFrame, systemFrame } from '../delivery/frames';
+import { CLOSE, FRAME_TEXT, chatFrame, failFrame, forceLogoutFrame, pingFrame, pongFrame, systemFrame } from '../delivery/frames';
 import { HttpError } from '../lib/errors';
 import { toHttpError } from '../lib/errors/toHttpError';
 import { MSG } from '../lib/messages';
@@ -147,6 +147,14 @@ export class ChatSocketServer {
       this.bus.publish(me.id, { k: 'opened', conn: connection.id, at: connection.openedAt }).catch(() => undefined);
     }
     connection.start().catch(err => this.app.logger.warn('[chat socket] start for user %d failed: %s', me.id, err?.message));
+    this.sendTips(connection);
+  }
+
+  /** The tips on connect (service/tips.ts), unnumbered chat frames after the welcome; best effort. */
+  private sendTips(connection: ChatConnection): void {
+    this.app.createAnonymousContext().service.tips.forConnection(connection.userId)
+      .then(tips => tips.forEach(tip => connection.send(chatFrame(JSON.stringify(tip)))))
+      .catch(err => this.app.logger.warn('[chat socket] tips for user %d failed: %s', connection.userId, err?.message));
   }
 
   private onFrame(connection: ChatConnection, data: Buffer, isBinary: boolean): void {
@@ -190,6 +198,9 @@ export class ChatSocketServer {
           break;
         case 'groups':
           connection.onGroupsChanged();
+          break;
+        case 'password':
+          if (connection.sid !== event.keep) connection.close(CLOSE.sessionEnded, failFrame(FRAME_TEXT.passwordChanged));
           break;
         default:
           break;

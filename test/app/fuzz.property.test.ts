@@ -157,7 +157,7 @@ function decodes(encoding: string, bytes: Buffer): boolean {
 async function snapshot(): Promise<string> {
   const hash = createHash('sha1');
   for (const [ table, order ] of [[ 'user', 'id' ], [ 'user_info', 'id' ], [ 'goodfriend', 'id' ], [ 'goodfriendapply', 'id' ], [ 'message', 'id' ], [ 'chat_inbox', 'id' ],
-    [ 'group', 'id' ], [ 'group_user', 'id' ], [ 'group_log', 'id' ], [ 'kv_store', '`key`' ]]) {
+    [ 'group', 'id' ], [ 'group_user', 'id' ], [ 'group_log', 'id' ], [ 'kv_store', '`key`' ], [ 'askanswer', 'id' ]]) {
     // Throttle counters count refused attempts on purpose (a failed login is a refused request).
     const where = table === 'kv_store' ? ' WHERE `key` NOT LIKE \'throttle:%\'' : '';
     const rows = await app.model.query(`SELECT * FROM \`${table}\`${where} ORDER BY ${order}`, { type: 'SELECT' } as any);
@@ -324,6 +324,22 @@ const ROUTES: Route[] = [
     method: 'POST', path: '/api/chat/groupAgreeOrNo', expected: [ 200, 400, 422 ],
     fields: [{ name: 'group_id', valid: groupId }, { name: 'user_id', valid: someId }, { name: 'type', valid: () => fc.constantFrom('agree', 'no') }],
   },
+  // Account care (issue 19). A 200 sets the fixture's password to the same one (its token stays valid);
+  // wrong old passwords are throttled (429).
+  {
+    method: 'POST', path: '/api/chat/setPassword', expected: [ 200, 400, 422, 429 ],
+    fields: [{ name: 'oldpassword', valid: () => fc.constantFrom(PASSWORD, 'wrong-old') }, { name: 'newpassword', valid: () => fc.constant(PASSWORD) }, { name: 'checknewpassword', valid: () => fc.constant(PASSWORD) }],
+  },
+  // Auto-answers (issue 19): my own ('single', my id), my group's, or someone else's (refused).
+  ...[ 'create', 'update', 'delete', 'list', 'detail', 'search' ].map((action): Route => ({
+    method: 'POST', path: `/api/chat/askanswer/${action}`, expected: [ 200, 400, 422 ],
+    fields: [
+      { name: 'type', valid: () => fc.constantFrom('single', 'group') },
+      { name: action === 'list' ? 'userId' : 'create_userId', valid: () => fc.constantFrom(fx.me.id, fx.friend.id, fx.myGroup, fx.otherGroup) },
+      { name: 'id', valid: someId }, { name: 'ask', valid: () => fc.oneof(fc.constantFrom('运费怎么算', '(.*)+$', '😀'), fc.string({ minLength: 1, maxLength: 30 })) },
+      { name: 'answer', valid: () => fc.string({ minLength: 1, maxLength: 50 }) },
+    ],
+  })),
   { method: 'GET', path: '/docs', expected: [ 200 ], docs: true, query: true },
   { method: 'GET', path: '/docs/:file', expected: [ 200, 404 ], docs: true, param: () => fc.constantFrom('openapi.yaml', 'swagger-ui.css', 'package.json', 'index.html') },
 ];

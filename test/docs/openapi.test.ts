@@ -83,7 +83,7 @@ describe('test/docs/openapi.test.ts', () => {
   afterEach(() => mock.restore());
 
   describe('(a) the document and the router', () => {
-    it('documents exactly the routes of app/router.ts (43 routes, both forms of the optional :page?)', () => {
+    it('documents exactly the routes of app/router.ts (50 routes, both forms of the optional :page?)', () => {
       const routed = new Map<string, RouteLayer>();
       const docsUi: string[] = [];
       for (const layer of routerLayers()) {
@@ -97,7 +97,7 @@ describe('test/docs/openapi.test.ts', () => {
       }
       assert.deepStrictEqual(docsUi.sort(), [ ...DOCS_UI_ROUTES ].sort(), 'the Swagger UI routes are registered');
       const routeCount = routerLayers().filter(l => !DOCS_UI_ROUTES.includes(`GET ${l.path}`)).length;
-      assert.strictEqual(routeCount, 43);
+      assert.strictEqual(routeCount, 50);
 
       const documented = operations().map(op => `${op.method} ${op.template}`);
       assert.deepStrictEqual(documented.filter(d => !routed.has(d)), [], 'documented but not routed');
@@ -189,7 +189,9 @@ describe('test/docs/openapi.test.ts', () => {
 
     it('fixes the shape of every response payload: additionalProperties false and every property required', () => {
       const requestBodies = new Set([ 'Credentials', 'SearchBody', 'ApplyBody', 'HandleBody', 'VisibilityBody',
-        'VisitorIdentifyBody', 'VisitorCredentialsBody', 'UsersetBody', 'UserSetInfoBody', 'UpdateUserinfoBody', 'SendMessageBody', 'RevokeMessageBody' ]);
+        'VisitorIdentifyBody', 'VisitorCredentialsBody', 'UsersetBody', 'UserSetInfoBody', 'UpdateUserinfoBody', 'SendMessageBody', 'RevokeMessageBody',
+        // Issue 19.
+        'SetPasswordBody', 'AskCreateBody', 'AskUpdateBody', 'AskIdBody', 'AskListBody', 'AskSearchBody' ]);
       for (const [ name, schema ] of Object.entries<any>(spec.components.schemas)) {
         if (requestBodies.has(name) || !schema.properties) continue;
         assert.strictEqual(schema.additionalProperties, false, `${name}.additionalProperties`);
@@ -478,7 +480,9 @@ describe('test/docs/openapi.test.ts', () => {
       }
       assert.deepStrictEqual(whitelist.sort(), [ 'applyFriend', 'autoAddFriendAndAgree', 'chatGetMessageOffLine', 'deleteGoodFriend', 'getUserSetInfo',
         'groupDeleteOrQuit', 'groupInfo', 'groupInviteUser', 'groupList', 'groupListFirstPage', 'groupNickname', 'groupQrcode',
-        'isMyGoodFriend', 'logout', 'revokeMessage', 'sendMessage', 'updateUserInfo', 'userSet', 'getVideoScreenshot', 'uploadAliyun', 'uploadStreamSingleToServerDiy' ].sort());
+        'isMyGoodFriend', 'logout', 'revokeMessage', 'sendMessage', 'updateUserInfo', 'userSet', 'getVideoScreenshot', 'uploadAliyun', 'uploadStreamSingleToServerDiy',
+        // Issue 19: a visitor gets the original's refusal (400), not a 403.
+        'setPassword' ].sort());
     });
 
     it('the group routes of issue #13: create, list, profile and card, rename, notice, nickname, QR code, invite, join rule, approve, remove, quit, dissolve', async () => {
@@ -652,6 +656,29 @@ describe('test/docs/openapi.test.ts', () => {
       } finally {
         await s3.stop();
       }
+    });
+
+    it('issue 19: setPassword and the auto-answer routes answer as documented', async () => {
+      const reg = '/api/regChat';
+      const user = check(await form(reg).send({ username: uniqueName('ask'), password: PASSWORD }), 'POST', reg, 200).data;
+      const setPassword = '/api/chat/setPassword';
+      check(await form(setPassword, user.token).send({ oldpassword: PASSWORD, newpassword: 'changed456', checknewpassword: 'changed456' }), 'POST', setPassword, 200);
+      check(await form(setPassword, user.token).send({ oldpassword: 'wrong-old', newpassword: 'changed456', checknewpassword: 'changed456' }), 'POST', setPassword, 400);
+      check(await form(setPassword, user.token).send({ oldpassword: 'changed456' }), 'POST', setPassword, 422);
+      check(await form(setPassword).send({}), 'POST', setPassword, 401);
+      const url = (action: string) => `/api/chat/askanswer/${action}`;
+      const owner = { type: 'single', create_userId: user.id };
+      const entry = check(await form(url('create'), user.token).send({ ...owner, ask: '运费怎么算', answer: '满 99 元包邮' }), 'POST', url('create'), 200).data;
+      check(await form(url('create'), user.token).send({ ...owner, ask: '' }), 'POST', url('create'), 422);
+      check(await form(url('create'), user.token).send({ type: 'single', create_userId: user.id + 1, ask: 'x', answer: 'y' }), 'POST', url('create'), 400);
+      check(await form(url('update'), user.token).send({ ...owner, id: entry.id, ask: '运费怎么算', answer: '满 88 元包邮' }), 'POST', url('update'), 200);
+      check(await form(url('list'), user.token).send({ type: 'single', userId: user.id }), 'POST', url('list'), 200);
+      check(await form(url('detail'), user.token).send({ id: entry.id }), 'POST', url('detail'), 200);
+      check(await form(url('search'), user.token).send({ ...owner, ask: '运费多少' }), 'POST', url('search'), 200);
+      check(await form(url('search'), user.token).send({ ...owner, ask: '你好' }), 'POST', url('search'), 400);
+      check(await form(url('delete'), user.token).send({ id: entry.id }), 'POST', url('delete'), 200);
+      check(await form(url('detail'), user.token).send({ id: entry.id }), 'POST', url('detail'), 400);
+      check(await form(url('list')).send({}), 'POST', url('list'), 401);
     });
 
     it('the flow answered 200 on every documented operation', () => {

@@ -112,3 +112,28 @@ export async function listenApp(app: { ready(): Promise<void> }): Promise<{ port
   const port = (server.address() as { port: number }).port;
   return { port, server, close: () => (started ? new Promise<void>(resolve => server.close(() => resolve())) : Promise.resolve()) };
 }
+
+/**
+ * A test file's sockets (mocha hooks): the app on a real port before the tests, every client opened with
+ * `open` terminated after each test, the port closed after all of them.
+ */
+export function socketHooks(app: { ready(): Promise<void> }): { open(token: string): Promise<ChatClient>; port(): number } {
+  let port = 0;
+  let stop: () => Promise<void> = () => Promise.resolve();
+  const clients: ChatClient[] = [];
+  before(async () => {
+    ({ port, close: stop } = await listenApp(app));
+  });
+  afterEach(() => {
+    for (const client of clients.splice(0)) client.ws.terminate();
+  });
+  after(() => stop());
+  return {
+    port: () => port,
+    async open(token: string) {
+      const client = await connectReady(port, token);
+      clients.push(client);
+      return client;
+    },
+  };
+}

@@ -80,3 +80,17 @@ export const call = {
   joinRule: (app: Application, token: string | undefined, body: object) => post(app, '/api/chat/groupAddUserSet', token).send(body),
   quit: (app: Application, token: string | undefined, id: number) => post(app, '/api/chat/groupDeleteOrQuit', token).send({ id }),
 };
+
+/** GET of a QR code as a browser <img> gets it: the PNG as a Buffer, or the contract's JSON on a failure. */
+export function qrImage(app: Application, url: string, token?: string) {
+  const req = app.httpRequest().get(url).buffer(true)
+    .parse((res, done) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        const body = Buffer.concat(chunks);
+        done(null, /json/.test(String(res.headers['content-type'])) ? JSON.parse(body.toString('utf8')) : body);
+      });
+    });
+  return token ? req.set('token', token) : req;
+}

@@ -6,23 +6,13 @@ import { assertFail, TestUser } from '../../../helpers/api';
 import { registerVisitor } from '../../../helpers/visitor';
 import { resetDatabase } from '../../../helpers/db';
 import { MSG } from '../../../../app/lib/messages';
-import { createGroup, users } from './groupHelpers';
+import { createGroup, qrImage, users } from './groupHelpers';
 
 const PNG_MAGIC = Buffer.from([ 0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a ]);
 
 /** The image as a browser <img> gets it: binary body. */
 function qr(url: string, token?: string) {
-  const req = app.httpRequest().get(url).buffer(true)
-    .parse((res, done) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks);
-        // Failures are the contract's JSON.
-        done(null, /json/.test(String(res.headers['content-type'])) ? JSON.parse(body.toString('utf8')) : body);
-      });
-    });
-  return token ? req.set('token', token) : req;
+  return qrImage(app, url, token);
 }
 
 function assertPng(res: { status: number; headers: Record<string, string>; body: any }) {
