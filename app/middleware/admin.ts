@@ -86,7 +86,9 @@ export async function renderAdminError(ctx: Context, error: HttpError): Promise<
   ctx.set('X-Frame-Options', 'DENY');
   ctx.set('Cache-Control', 'no-store');
   const view = ctx.path === '/admin/login' && ctx.method === 'POST' ? 'admin/login.nj' : 'admin/error.nj';
-  ctx.body = await ctx.renderView(view, { error: error.message, status: error.status });
+  // `__` given here too: a refusal before egg-i18n's middleware ran (the CSRF check) has none in ctx.locals.
+  const gettext = (key: string, ...args: unknown[]) => (ctx as any).__(key, ...args);
+  ctx.body = await ctx.renderView(view, { error: error.message, status: error.status, __: gettext });
   ctx.type = 'html';
   ctx.status = error.status;
 }

@@ -107,6 +107,7 @@ describe('test/app/controller/admin/auth.test.ts', () => {
       await client.get('/admin/login');
       const missing = await client.post('/admin/login', { username: admin.username, password: ADMIN_PASSWORD }, { csrf: false });
       assert.strictEqual(missing.status, 403);
+      assert.match(missing.headers['content-type'], /text\/html/);
       assert.ok(missing.text.includes(ADMIN_MSG.csrfInvalid));
       const forged = await client.post('/admin/login', { username: admin.username, password: ADMIN_PASSWORD }, { csrf: 'forged-token-123' });
       assert.strictEqual(forged.status, 403);
