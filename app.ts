@@ -5,6 +5,7 @@ import { tuneSqlite } from './app/lib/sqliteTuning';
 import { limitMysqlQueryTime } from './app/lib/mysqlTuning';
 import { drainServer, trackConnections } from './app/lib/gracefulClose';
 import { assertJwtSecret, routeSequelizeWarnings } from './app/lib/startup';
+import { adminSessionStore } from './app/lib/adminSessionStore';
 
 export default class AppBoot implements IBoot {
   constructor(private readonly app: Application) {
@@ -22,6 +23,9 @@ export default class AppBoot implements IBoot {
     // The error mapper wraps everything, the body parser included; egg's HTML 404 page is not wanted.
     config.coreMiddleware.unshift('errorHandler');
     (config as any).notfound = { ...(config as any).notfound, enable: false };
+    // The admin console's sessions (issue 20) live server-side, beside the chat sessions (before the
+    // session middleware is built).
+    (this.app as any).sessionStore = adminSessionStore(() => this.app.kvStore);
   }
 
   async didLoad() {

@@ -84,4 +84,25 @@ export default (app: Application) => {
   // API documentation: Swagger UI and docs/openapi.yaml (404 unless config.chat.docsEnabled).
   router.get('/docs', controller.docs.index);
   router.get('/docs/:file', controller.docs.asset);
+
+  // Admin console (issue 20): server-rendered pages under /admin, the console's own session cookie (never a
+  // chat token), CSRF on every form, roles viewer < operator < owner (app/middleware/admin.ts). 404 unless
+  // config.admin.enabled (ADMIN_ENABLED) and the caller's address is allowed (ADMIN_ALLOWED_IPS).
+  const consoleRoute = (role?: 'viewer' | 'operator' | 'owner', action?: string) => middleware.admin({ role, action });
+  const adminPages = controller.admin;
+  router.get('/admin/assets/:file', consoleRoute(), adminPages.assets.show);
+  router.get('/admin/login', consoleRoute(), adminPages.auth.loginPage);
+  router.post('/admin/login', consoleRoute(undefined, 'admin.login'), adminPages.auth.login);
+  router.post('/admin/logout', consoleRoute('viewer', 'admin.logout'), adminPages.auth.logout);
+  router.get('/admin', consoleRoute('viewer'), adminPages.dashboard.index);
+  router.get('/admin/users', consoleRoute('viewer'), adminPages.users.index);
+  router.get('/admin/users/new', consoleRoute('operator'), adminPages.users.newForm);
+  router.post('/admin/users', consoleRoute('operator', 'user.create'), adminPages.users.create);
+  router.get('/admin/users/:id', consoleRoute('viewer'), adminPages.users.show);
+  router.post('/admin/users/:id/profile', consoleRoute('operator', 'user.update'), adminPages.users.update);
+  router.post('/admin/users/:id/password', consoleRoute('operator', 'user.password'), adminPages.users.resetPassword);
+  router.post('/admin/users/:id/disable', consoleRoute('operator', 'user.disable'), adminPages.users.disable);
+  router.post('/admin/users/:id/enable', consoleRoute('operator', 'user.enable'), adminPages.users.enable);
+  router.post('/admin/users/:id/delete', consoleRoute('owner', 'user.delete'), adminPages.users.destroy);
+  router.get('/admin/audit', consoleRoute('viewer'), adminPages.audit.index);
 };

@@ -140,7 +140,23 @@ export function corsOrigins(env: string, raw = process.env.CORS_ORIGINS): ((orig
   return origin => allowed.has(origin);
 }
 
-export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatConfig } => {
+/** The admin console (issue 20; app/controller/admin/, app/middleware/admin.ts). */
+export interface AdminConfig {
+  /** ADMIN_ENABLED: off → every /admin path answers 404. */
+  enabled: boolean;
+  /** ADMIN_ALLOWED_IPS: comma-separated client addresses allowed to reach /admin (empty: any). */
+  allowedIps: string[];
+  /** A session ends after this long without a request, and after `absoluteSeconds` whatever happens. */
+  idleSeconds: number;
+  absoluteSeconds: number;
+  /** Failed logins per username and per address before a wait (the same throttle service as the chat login). */
+  loginFailPerUser: ThrottleRule;
+  loginFailPerIp: ThrottleRule;
+  /** Rows of one users or audit page. */
+  pageSize: number;
+}
+
+export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatConfig; admin: AdminConfig } => {
   const config = {} as PowerPartial<EggAppConfig>;
 
   config.keys = appInfo.name + '_' + (process.env.APP_KEYS || 'eggchat-cookie-keys');
@@ -334,5 +350,35 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     },
   };
 
-  return { ...config, chat };
+  // Admin console (issue 20). On by default outside production; in production only with ADMIN_ENABLED=1.
+  const admin: AdminConfig = {
+    enabled: process.env.ADMIN_ENABLED ? process.env.ADMIN_ENABLED === '1' : appInfo.env !== 'prod',
+    allowedIps: (process.env.ADMIN_ALLOWED_IPS || '').split(',').map(item => item.trim()).filter(Boolean),
+    idleSeconds: intFromEnv('ADMIN_IDLE_SECONDS', 30 * 60),
+    absoluteSeconds: intFromEnv('ADMIN_ABSOLUTE_SECONDS', 12 * 3600),
+    loginFailPerUser: { limit: intFromEnv('ADMIN_LOGIN_FAIL_LIMIT_USER', 5), windowSeconds: 900 },
+    loginFailPerIp: { limit: intFromEnv('ADMIN_LOGIN_FAIL_LIMIT_IP', 20), windowSeconds: 900 },
+    pageSize: 50,
+  };
+  const isAdminPath = (ctx: { path: string }) => ctx.path === '/admin' || ctx.path.startsWith('/admin/');
+  // Server-side session of the console only (app/lib/adminSessionStore.ts): the cookie holds an id,
+  // is sent to /admin paths only, HttpOnly, SameSite=Strict, Secure with ADMIN_COOKIE_SECURE=1 (HTTPS).
+  (config as any).session = {
+    key: 'EGGCHAT_ADMIN_SID',
+    maxAge: admin.idleSeconds * 1000,
+    rolling: true,
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: process.env.ADMIN_COOKIE_SECURE === '1',
+    path: '/admin',
+    signed: true,
+  };
+  // CSRF tokens on the console's forms and writes only: the chat API is token-based and stays CSRF-free.
+  config.security = { ...config.security, csrf: { enable: true, match: isAdminPath, useSession: true, sessionName: 'csrfSecret' }, xframe: { enable: true, value: 'SAMEORIGIN', ignore: isAdminPath } } as any;
+  // (The console's own pages answer X-Frame-Options: DENY and frame-ancestors 'none', app/middleware/admin.ts.)
+  (config as any).view = { defaultViewEngine: 'nunjucks', mapping: { '.nj': 'nunjucks' }, root: path.join(appInfo.baseDir, 'app/view') };
+  (config as any).nunjucks = { autoescape: true };
+  (config as any).i18n = { defaultLocale: 'zh-CN', queryField: 'locale', cookieField: 'locale', cookieMaxAge: '1y', localeAlias: { zh: 'zh-CN', en: 'en-US' } };
+
+  return { ...config, chat, admin };
 };

@@ -9,9 +9,11 @@ const plugin: EggPlugin = {
   // Redis only in the production profile (REDIS_URL); the embedded profile keeps sessions in the database.
   redis: { enable: !!process.env.REDIS_URL, package: 'egg-redis' },
   // Not used by a token API.
-  session: false,
-  view: false,
-  i18n: false,
+  // session, view, nunjucks, i18n: the admin console only (issue 20; its pages and cookie live under /admin).
+  session: true,
+  view: true,
+  nunjucks: { enable: true, package: 'egg-view-nunjucks' },
+  i18n: true,
   watcher: false,
   static: false,
   development: process.env.EGG_SERVER_ENV !== 'prod' && process.env.NODE_ENV !== 'production',

@@ -13,17 +13,23 @@ const { Sequelize } = require('sequelize');
 const { databaseFromEnv } = require('../database/config');
 const { seedAdmin, CredentialError } = require('../database/seeders/20250701000100-admin-user');
 const { seedDemo, DEFAULT_PASSWORD } = require('../database/seeders/20250701000200-demo-data');
+const consoleAdmins = require('../database/seeders/20261202000510-admin-console-owner');
 
 const ROOT = path.join(__dirname, '..');
-const USAGE = 'usage: node scripts/seed.js admin | demo [--users N] [--batch N]';
+const USAGE = 'usage: node scripts/seed.js admin | demo [--users N] [--batch N] | console-admin [--role owner|operator|viewer] | console-dev-owner';
 
 class UsageError extends Error {}
 
 function parseArgs(argv) {
   const [ command, ...rest ] = argv;
-  if (![ 'admin', 'demo' ].includes(command)) throw new UsageError(USAGE);
-  const options = { command, users: 100, batch: 500 };
+  if (![ 'admin', 'demo', 'console-admin', 'console-dev-owner' ].includes(command)) throw new UsageError(USAGE);
+  const options = { command, users: 100, batch: 500, role: 'owner' };
   for (let k = 0; k < rest.length; k++) {
+    const role = /^--role(?:=(.*))?$/.exec(rest[k]);
+    if (role) {
+      options.role = role[1] !== undefined ? role[1] : rest[++k];
+      continue;
+    }
     const match = /^--(users|batch)(?:=(.*))?$/.exec(rest[k]);
     if (!match) throw new UsageError(`unknown argument "${rest[k]}"\n${USAGE}`);
     const raw = match[2] !== undefined ? match[2] : rest[++k];
@@ -71,6 +77,19 @@ function progressBar(total) {
   return { update: (phase, done) => bar.update(done, { phase }), stop: () => bar.stop() };
 }
 
+/** Reads one line from the terminal; `hidden`: nothing is echoed (a password). */
+function ask(question, hidden) {
+  if (!process.stdin.isTTY) return Promise.reject(new consoleAdmins.ConsoleCredentialError(`no terminal to ask on: set ${hidden ? 'ADMIN_CONSOLE_PASSWORD' : 'ADMIN_CONSOLE_USERNAME'}`));
+  const readline = require('node:readline');
+  const rl = readline.createInterface({ input: process.stdin, output: process.stdout, terminal: true });
+  if (hidden) rl._writeToOutput = text => { if (text.includes(question)) process.stdout.write(text); };
+  return new Promise(resolve => rl.question(question, answer => {
+    rl.close();
+    if (hidden) process.stdout.write('\n');
+    resolve(answer);
+  }));
+}
+
 async function main() {
   const options = parseArgs(process.argv.slice(2));
   const db = databaseFromEnv();
@@ -91,6 +110,16 @@ async function main() {
       throw new Error(`no "user" table in ${where(db)}: run \`npm run migrate\` first (or set DB_AUTO_MIGRATE=1)`);
     }
     const queryInterface = sequelize.getQueryInterface();
+
+    if (options.command === 'console-admin' || options.command === 'console-dev-owner') {
+      const dev = options.command === 'console-dev-owner';
+      if (dev && consoleAdmins.isProduction()) throw new consoleAdmins.ConsoleCredentialError('the development owner is never created in production');
+      const username = dev ? consoleAdmins.DEV_OWNER.username : process.env.ADMIN_CONSOLE_USERNAME || await ask('admin username: ', false);
+      const password = dev ? consoleAdmins.DEV_OWNER.password : process.env.ADMIN_CONSOLE_PASSWORD || await ask('password (not shown): ', true);
+      const done = await consoleAdmins.seedConsoleAdmin(queryInterface, { username, password, role: dev ? 'owner' : options.role });
+      console.log(`admin console account "${done.username}" ${done.created ? 'created' : 'updated'}: id ${done.id}, role ${done.role} (${where(db)})`);
+      return;
+    }
 
     if (options.command === 'admin') {
       const done = await seedAdmin(queryInterface, { username: process.env.ADMIN_USERNAME, password: process.env.ADMIN_PASSWORD });
@@ -118,7 +147,7 @@ async function main() {
 }
 
 main().catch(err => {
-  const known = err instanceof CredentialError || err instanceof UsageError;
+  const known = err instanceof CredentialError || err instanceof UsageError || err instanceof consoleAdmins.ConsoleCredentialError;
   console.error(`seed: ${known ? 'refused: ' : ''}${err.message}`);
   process.exit(known ? 2 : 1);
 });

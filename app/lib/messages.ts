@@ -124,3 +124,16 @@ export const MSG = {
   askTooMany: '问答数量已达上限', // new
   askDuplicate: '该问题已存在', // new
 } as const;
+
+/** The admin console's texts (issue 20); the English pages translate them (config/locale/en-US.json). */
+export const ADMIN_MSG = {
+  loginFailed: '账号或密码错误',
+  loginRequired: '请先登录后台',
+  sessionExpired: '登录已过期，请重新登录',
+  forbidden: '您无权操作此项功能',
+  csrfInvalid: '页面已过期或请求来源无效，请刷新后重试',
+  ipRefused: '404 错误',
+  userMissing: '即时通讯用户不存在',
+  usernameTaken: '即时通讯用户账号已存在',
+  avatarInvalid: '头像必须是 http(s) 图片地址',
+} as const;

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { HttpError } from '../lib/errors';
 import { toHttpError } from '../lib/errors/toHttpError';
 import { MSG } from '../lib/messages';
+import { isAdminPath, renderAdminError } from './admin';
 
 /** Only name, message and stack reach the log: SQL text and parameters may hold secrets. */
 function loggable(err: any): Error {
@@ -29,6 +30,14 @@ export default () => async function errorHandler(ctx: Context, next: () => Promi
     const httpError: HttpError = toHttpError(err);
     if (httpError.status >= 500) {
       ctx.logger.error('[request %s] %s %s failed with %d', requestId, ctx.method, ctx.path, httpError.status, loggable(err));
+    }
+    // The admin console's pages (issue 20) answer with a page, not JSON.
+    if (isAdminPath(ctx.path)) {
+      try {
+        return await renderAdminError(ctx, httpError);
+      } catch (renderErr: any) {
+        ctx.logger.error('[request %s] the admin error page failed', requestId, loggable(renderErr));
+      }
     }
     ctx.status = httpError.status;
     for (const [ name, value ] of Object.entries(httpError.headers)) ctx.set(name, value);

@@ -124,6 +124,16 @@ export default class TokenService extends Service {
   }
 
   /**
+   * Ends every session of an account that was disabled or deleted (admin console): its stored session is
+   * removed (single sessions; with SINGLE_SESSION=0 the account's status alone refuses its tokens) and
+   * every socket of it, on every worker and instance, closes at once.
+   */
+  async revokeAccount(userId: number): Promise<void> {
+    if (this.config.chat.singleSession) await this.app.kvStore.del(this.sessionKey(userId, ''));
+    await this.service.inbox.publish(userId, { k: 'disabled' });
+  }
+
+  /**
    * Ends the caller's session: its token fails from now on. Only that session: should the store run the
    * delete late, after a newer login replaced the session, the newer one stays.
    */

@@ -1,12 +1,10 @@
 import { Service } from 'egg';
 import { selectRows } from '../lib/rawQuery';
+import { escapeLike } from '../lib/like';
+
+export { escapeLike };
 
 export interface SearchHit { id: number; username: string; avatar: string; role: string; uuid: string; nickname: string }
-
-/** LIKE metacharacters in user text match themselves only ('!' is the escape character). */
-export function escapeLike(text: string): string {
-  return text.replace(/[!%_]/g, match => '!' + match);
-}
 
 const COLUMNS = 'id, username, avatar, role, uuid, nickname';
 // Visitors are not found (as in the original): they are met through a chat, not by name.

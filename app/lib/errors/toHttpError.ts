@@ -1,5 +1,5 @@
 import { HttpError } from './HttpError';
-import { MSG } from '../messages';
+import { ADMIN_MSG, MSG } from '../messages';
 
 const UNAVAILABLE_NAMES = new Set([
   // Sequelize
@@ -52,6 +52,8 @@ export function toHttpError(err: any): HttpError {
     // The body parser's own errors (raw-body / co-body types are 'entity.*', 'request.*', …), and a
     // compressed body whose bytes do not decode (the parser gives zlib's error status 400, no type).
     if (typeof err?.type === 'string' || err?.body !== undefined || isBodyDecodeError(err)) return new HttpError(400, MSG.badBody);
+    // egg-security's CSRF check (the admin console's forms and writes only, config.security.csrf.match).
+    if (status === 403 && /csrf/i.test(String(err?.message))) return new HttpError(403, ADMIN_MSG.csrfInvalid);
     // Any other refusal by the framework itself (egg-security's path-traversal guard, a method no
     // route serves): there is no such resource for this request.
     return new HttpError(404, MSG.notFound);

@@ -1,0 +1,113 @@
+import { Service } from 'egg';
+import { Sequelize, Transaction } from 'sequelize';
+import { v4 as uuidv4 } from 'uuid';
+import { BusinessError, HttpError } from '../lib/errors';
+import { ADMIN_MSG } from '../lib/messages';
+import { hashPassword } from '../lib/password';
+import { isUniqueViolation, txRows, txRun } from '../lib/rawQuery';
+import { appendAudit } from '../repository/adminAudit';
+import { deleteUserCascade, findUserForAdmin, pageUsers, relationCounts, searchUsers, updateUserColumns, UserDetailRow, UserFilter } from '../repository/user';
+import { AdminActor } from './adminAuth';
+
+/** What of a user row the audit log keeps as before/after (never the password hash). */
+function snapshot(user: UserDetailRow) {
+  return { username: user.username, nickname: user.nickname, avatar: user.avatar, status: Number(user.status), role: user.role };
+}
+
+/** The console's writes on chat users: each in one transaction with its audit row. */
+export default class AdminUsersService extends Service {
+  private get db(): Sequelize {
+    return this.ctx.model as unknown as Sequelize;
+  }
+
+  /** A page of users (keyset), or the search's hits when there is a keyword. */
+  async list(keyword: string, filter: UserFilter, limit: number) {
+    if (keyword) {
+      const hits = await searchUsers(this.db, keyword, limit);
+      return hits.filter(row => (!filter.role || row.role === filter.role) && (filter.status === undefined || Number(row.status) === filter.status));
+    }
+    return pageUsers(this.db, filter, limit);
+  }
+
+  async detail(userId: number) {
+    const user = await findUserForAdmin(this.db, userId);
+    if (!user) throw new HttpError(404, ADMIN_MSG.userMissing);
+    return { user, counts: await relationCounts(this.db, userId) };
+  }
+
+  /** Runs `work` on the user (404 when absent) and writes the audit row in the same transaction. */
+  private async change(actor: AdminActor, ip: string, action: string, userId: number,
+    work: (transaction: Transaction, user: UserDetailRow, now: Date) => Promise<unknown>): Promise<void> {
+    await this.app.transaction(async transaction => {
+      const now = new Date();
+      const user = await findUserForAdmin(this.db, userId, transaction);
+      if (!user) throw new HttpError(404, ADMIN_MSG.userMissing);
+      const after = await work(transaction, user, now);
+      await appendAudit(this.db, transaction, {
+        adminId: actor.id, adminUsername: actor.username, action, targetType: 'user', targetId: userId, outcome: 'ok', before: snapshot(user), after, ip,
+      }, now);
+    });
+  }
+
+  /** A registered user (with its user_info row), as the original's /admin/chatuser/save. */
+  async create(actor: AdminActor, ip: string, input: { username: string; password: string; nickname: string }): Promise<number> {
+    const hash = await hashPassword(input.password);
+    try {
+      return await this.app.transaction(async transaction => {
+        const now = new Date();
+        const taken = await txRows(this.db, transaction, 'SELECT id FROM `user` WHERE username = ?', [ input.username ]);
+        if (taken.length) throw new BusinessError(ADMIN_MSG.usernameTaken);
+        const { insertId } = await txRun(this.db, transaction,
+          'INSERT INTO `user` (uuid, username, password, nickname, status, is_deleted, role, is_email_verified, is_mobile_verified, register_time, register_ip, `order`, create_time, update_time) ' +
+          "VALUES (?, ?, ?, ?, 1, 0, 'user', 0, 0, ?, ?, 50, ?, ?)", [ uuidv4(), input.username, hash, input.nickname, now, ip.slice(0, 45), now, now ]);
+        await txRun(this.db, transaction, "INSERT INTO user_info (user_id, gender, `order`, create_time, update_time) VALUES (?, 'unknown', 50, ?, ?)", [ insertId, now, now ]);
+        await appendAudit(this.db, transaction, {
+          adminId: actor.id, adminUsername: actor.username, action: 'user.create', targetType: 'user', targetId: insertId, outcome: 'ok',
+          after: { username: input.username, nickname: input.nickname }, ip,
+        }, now);
+        return insertId;
+      });
+    } catch (err) {
+      if (isUniqueViolation(err)) throw new BusinessError(ADMIN_MSG.usernameTaken);
+      throw err;
+    }
+  }
+
+  async updateProfile(actor: AdminActor, ip: string, userId: number, profile: { nickname: string; avatar: string }): Promise<void> {
+    await this.change(actor, ip, 'user.update', userId, async (transaction, _user, now) => {
+      await updateUserColumns(this.db, transaction, userId, profile, now);
+      return profile;
+    });
+  }
+
+  /** A new password: the account's tokens stop working (they carry the old hash's fingerprint). */
+  async resetPassword(actor: AdminActor, ip: string, userId: number, password: string): Promise<void> {
+    const hash = await hashPassword(password);
+    await this.change(actor, ip, 'user.password', userId, async (transaction, _user, now) => {
+      await updateUserColumns(this.db, transaction, userId, { password: hash }, now);
+      transaction.afterCommit(() => this.service.token.revokeAccount(userId));
+      return { password: '(changed)' };
+    });
+  }
+
+  /**
+   * Disable: logins refused with the original's text, every token answers 401, every socket closes (after
+   * commit, through the bus), messages to the account refused. Enable: it may log in again.
+   */
+  async setStatus(actor: AdminActor, ip: string, userId: number, status: 0 | 1): Promise<void> {
+    await this.change(actor, ip, status ? 'user.enable' : 'user.disable', userId, async (transaction, _user, now) => {
+      await updateUserColumns(this.db, transaction, userId, { status }, now);
+      if (!status) transaction.afterCommit(() => this.service.token.revokeAccount(userId));
+      return { status };
+    });
+  }
+
+  /** Deletes the account in one transaction (repository/user.ts deleteUserCascade says what goes). */
+  async remove(actor: AdminActor, ip: string, userId: number): Promise<void> {
+    await this.change(actor, ip, 'user.delete', userId, async (transaction, _user, now) => {
+      const groups = await deleteUserCascade(this.db, transaction, userId, now);
+      transaction.afterCommit(() => this.service.token.revokeAccount(userId));
+      return { deleted: true, groupsLeft: groups.length };
+    });
+  }
+}

@@ -1,0 +1,284 @@
+import * as assert from 'node:assert';
+import { app, mm } from 'egg-mock/bootstrap';
+import { resetDatabase } from '../../../helpers/db';
+import { AdminClient, adminSession } from '../../../helpers/admin';
+import { assertFail, assertOk, login, post, registerUser, uniqueName, PASSWORD, TestUser } from '../../../helpers/api';
+import { befriend, groupState, rows } from '../chat/groupHelpers';
+import { connectReady, listenApp } from '../../../helpers/socket';
+import { ADMIN_MSG, MSG } from '../../../../app/lib/messages';
+
+async function audit(action: string, targetId?: number) {
+  const all = await rows(app, 'SELECT * FROM admin_audit_log WHERE action = ? ORDER BY id', [ action ]);
+  return targetId === undefined ? all : all.filter(row => Number(row.target_id) === targetId);
+}
+
+async function userRow(id: number) {
+  return (await rows(app, 'SELECT * FROM `user` WHERE id = ?', [ id ]))[0];
+}
+
+/** Every console route: method, path, the least role. */
+const ROUTES: Array<[ 'GET' | 'POST', string, 'viewer' | 'operator' | 'owner' ]> = [
+  [ 'GET', '/admin', 'viewer' ],
+  [ 'GET', '/admin/users', 'viewer' ],
+  [ 'GET', '/admin/users/new', 'operator' ],
+  [ 'POST', '/admin/users', 'operator' ],
+  [ 'GET', '/admin/users/:id', 'viewer' ],
+  [ 'POST', '/admin/users/:id/profile', 'operator' ],
+  [ 'POST', '/admin/users/:id/password', 'operator' ],
+  [ 'POST', '/admin/users/:id/disable', 'operator' ],
+  [ 'POST', '/admin/users/:id/enable', 'operator' ],
+  [ 'POST', '/admin/users/:id/delete', 'owner' ],
+  [ 'GET', '/admin/audit', 'viewer' ],
+];
+const RANK = { viewer: 1, operator: 2, owner: 3 };
+// An avatar address that would run script when followed.
+const SCRIPT_SCHEME = 'javascript';
+
+describe('test/app/controller/admin/users.test.ts', () => {
+  let owner: AdminClient;
+  let operator: AdminClient;
+  let viewer: AdminClient;
+
+  before(async () => {
+    await resetDatabase(app);
+    owner = (await adminSession(app, 'owner')).client;
+    operator = (await adminSession(app, 'operator')).client;
+    viewer = (await adminSession(app, 'viewer')).client;
+  });
+  afterEach(() => mm.restore());
+
+  describe('every route', () => {
+    it('without a session: a page redirects to the login, a write is refused (no CSRF secret without a session)', async () => {
+      const target = await registerUser(app);
+      const anonymous = new AdminClient(app);
+      for (const [ method, path ] of ROUTES) {
+        const url = path.replace(':id', String(target.id));
+        if (method === 'GET') {
+          const res = await anonymous.get(url);
+          assert.strictEqual(res.status, 302, url);
+          assert.strictEqual(res.headers.location, '/admin/login');
+        } else {
+          const res = await anonymous.post(url, { nickname: 'x', password: 'secret999', username: uniqueName('a') }, { csrf: 'no-session-token' });
+          assert.strictEqual(res.status, 403, url);
+        }
+      }
+      assert.strictEqual(Number((await userRow(target.id)).status), 1);
+    });
+
+    it("each role's refusals: 403 with the page, and every refused write in the audit log", async () => {
+      const target = await registerUser(app);
+      for (const [ client, role ] of [[ viewer, 'viewer' ], [ operator, 'operator' ]] as Array<[ AdminClient, 'viewer' | 'operator' ]>) {
+        for (const [ method, path, least ] of ROUTES) {
+          if (RANK[role] >= RANK[least]) continue;
+          const url = path.replace(':id', String(target.id));
+          await client.get('/admin');
+          const res = method === 'GET' ? await client.get(url) : await client.post(url, { nickname: 'x', password: 'secret999', username: uniqueName('r') });
+          assert.strictEqual(res.status, 403, `${role} ${method} ${url}`);
+          assert.ok(res.text.includes(ADMIN_MSG.forbidden));
+        }
+      }
+      const refused = await rows(app, "SELECT * FROM admin_audit_log WHERE outcome = 'denied' AND action LIKE 'user.%'");
+      assert.ok(refused.some(row => row.action === 'user.disable' && row.admin_username.startsWith('adm_viewer')));
+      assert.ok(refused.some(row => row.action === 'user.delete' && row.admin_username.startsWith('adm_operator')));
+      const row = await userRow(target.id);
+      assert.strictEqual(Number(row.status), 1);
+      assert.strictEqual(row.nickname, '');
+    });
+
+    it('a write without the CSRF token, or with a forged one, is 403 and recorded; nothing changes', async () => {
+      const target = await registerUser(app);
+      await operator.get('/admin');
+      assert.strictEqual((await operator.post(`/admin/users/${target.id}/disable`, {}, { csrf: false })).status, 403);
+      assert.strictEqual((await operator.post(`/admin/users/${target.id}/disable`, {}, { csrf: 'forged-abc-123' })).status, 403);
+      assert.strictEqual(Number((await userRow(target.id)).status), 1);
+      const refused = await rows(app, "SELECT * FROM admin_audit_log WHERE outcome = 'denied' AND target_id = ?", [ target.id ]);
+      assert.strictEqual(refused.length, 2);
+      assert.match(refused[0].after_json, /403/);
+    });
+
+    it('ids that do not exist: 404 page; ids that are not ids: 422', async () => {
+      await owner.get('/admin');
+      assert.strictEqual((await owner.get('/admin/users/987654')).status, 404);
+      assert.strictEqual((await owner.post('/admin/users/987654/disable')).status, 404);
+      assert.strictEqual((await owner.get('/admin/users/abc')).status, 422);
+      assert.strictEqual((await owner.get('/admin/users?before=abc')).status, 422);
+      assert.strictEqual((await owner.get(`/admin/users?q=${'x'.repeat(51)}`)).status, 422);
+      assert.strictEqual((await owner.get('/admin/users?status=7')).status, 422);
+      assert.strictEqual((await owner.get('/admin/audit?outcome=maybe')).status, 422);
+    });
+  });
+
+  describe('GET /admin/users', () => {
+    it('keyset pages, newest first; filters by status and role; search by id, username prefix and nickname prefix', async () => {
+      mm(app.config.admin, 'pageSize', 2);
+      const made: TestUser[] = [];
+      for (let i = 0; i < 3; i++) made.push(await registerUser(app, uniqueName('kpage')));
+      const first = await viewer.get('/admin/users');
+      assert.strictEqual(first.status, 200);
+      assert.ok(first.text.indexOf(made[2].username) < first.text.indexOf(made[1].username));
+      const next = /id="next-page" href="([^"]+)"/.exec(first.text)![1].replace(/&amp;/g, '&');
+      assert.match(next, /before=\d+/);
+      const second = await viewer.get(next);
+      assert.ok(second.text.includes(made[0].username));
+      assert.ok(!second.text.includes(made[2].username));
+
+      mm(app.config.admin, 'pageSize', 50);
+      await app.model.query('UPDATE `user` SET status = 0, nickname = ? WHERE id = ?', { replacements: [ 'Zebra小马', made[0].id ] });
+      const disabled = await viewer.get('/admin/users?status=0');
+      assert.ok(disabled.text.includes(made[0].username));
+      assert.ok(!disabled.text.includes(made[1].username));
+      assert.ok((await viewer.get(`/admin/users?q=${made[1].id}`)).text.includes(made[1].username));
+      const byPrefix = await viewer.get(`/admin/users?q=${encodeURIComponent(made[1].username.slice(0, made[1].username.length - 1))}`);
+      assert.ok(byPrefix.text.includes(made[1].username));
+      const byNickname = await viewer.get(`/admin/users?q=${encodeURIComponent('Zebra')}`);
+      assert.ok(byNickname.text.includes(made[0].username), 'a disabled account is found too');
+      assert.ok((await viewer.get('/admin/users?role=visitor')).text.includes('id="users"'));
+      assert.ok(!(await viewer.get('/admin/users?role=visitor')).text.includes(made[1].username));
+      // LIKE metacharacters match themselves only.
+      assert.ok(!(await viewer.get('/admin/users?q=%25')).text.includes(made[1].username));
+    });
+
+    it('renders every user-supplied string escaped (a stored XSS in the original)', async () => {
+      const user = await registerUser(app);
+      const xss = '<img src=x onerror=alert(1)>';
+      await app.model.query('UPDATE `user` SET nickname = ?, avatar = ? WHERE id = ?', { replacements: [ xss, 'https://x.test/a.png" onerror="alert(2)', user.id ] });
+      for (const page of [ '/admin/users', `/admin/users/${user.id}` ]) {
+        const res = await viewer.get(page);
+        assert.ok(!res.text.includes(xss), page);
+        assert.ok(res.text.includes('&lt;img src=x onerror=alert(1)&gt;'), page);
+        assert.ok(!res.text.includes('" onerror="alert(2)'), page);
+      }
+    });
+  });
+
+  describe('GET /admin/users/:id', () => {
+    it('shows the profile and the friends and groups counts, never the password hash', async () => {
+      const [ a, b ] = [ await registerUser(app), await registerUser(app) ];
+      await befriend(app, a, [ b ]);
+      const res = await viewer.get(`/admin/users/${a.id}`);
+      assert.strictEqual(res.status, 200);
+      assert.ok(res.text.includes(a.uuid));
+      assert.match(res.text, /好友数<\/dt><dd>1<\/dd>/);
+      assert.ok(!res.text.includes('scrypt$'));
+      assert.ok(!res.text.includes('id="disable"'), 'a viewer sees no write buttons');
+    });
+  });
+
+  describe('POST /admin/users', () => {
+    it('creates a chat user who can log in; a taken name is refused and nothing half-written; HTML and control characters handled', async () => {
+      const username = uniqueName('made');
+      await operator.get('/admin/users/new');
+      const res = await operator.post('/admin/users', { username, password: PASSWORD, nickname: '<b>新</b>' });
+      assert.strictEqual(res.status, 302);
+      const id = Number(/\/admin\/users\/(\d+)$/.exec(res.headers.location)![1]);
+      assertOk(await login(app, username));
+      assert.strictEqual((await rows(app, 'SELECT * FROM user_info WHERE user_id = ?', [ id ])).length, 1);
+      const [ entry ] = await audit('user.create', id);
+      assert.strictEqual(entry.outcome, 'ok');
+      assert.ok(!String(entry.after_json).includes(PASSWORD));
+
+      await operator.get('/admin/users/new');
+      const taken = await operator.post('/admin/users', { username: username.toUpperCase(), password: PASSWORD });
+      assert.strictEqual(taken.status, 400);
+      assert.ok(taken.text.includes(ADMIN_MSG.usernameTaken));
+      assert.strictEqual((await rows(app, 'SELECT id FROM `user` WHERE username = ?', [ username ])).length, 1);
+      assert.ok((await audit('user.create')).some(row => row.outcome === 'failed'));
+
+      const forms: Array<Record<string, string>> = [{ username: 'ab', password: PASSWORD }, { username: uniqueName('c'), password: PASSWORD, nickname: 'a\u0007b' }, { username: '<script>', password: PASSWORD }];
+      for (const form of forms) {
+        await operator.get('/admin/users/new');
+        assert.strictEqual((await operator.post('/admin/users', form)).status, 422, JSON.stringify(form));
+      }
+    });
+  });
+
+  describe('POST /admin/users/:id/profile and /password', () => {
+    it('edits nickname and avatar (an http(s) address only), before → after in the audit log', async () => {
+      const user = await registerUser(app);
+      await operator.get(`/admin/users/${user.id}`);
+      const res = await operator.post(`/admin/users/${user.id}/profile`, { nickname: '新昵称', avatar: 'https://img.test/a.png' });
+      assert.strictEqual(res.status, 302);
+      const row = await userRow(user.id);
+      assert.strictEqual(row.nickname, '新昵称');
+      assert.strictEqual(row.avatar, 'https://img.test/a.png');
+      const [ entry ] = await audit('user.update', user.id);
+      assert.strictEqual(JSON.parse(entry.before_json).nickname, '');
+      assert.strictEqual(JSON.parse(entry.after_json).nickname, '新昵称');
+      for (const avatar of [ `${SCRIPT_SCHEME}:alert(1)`, 'https://x.test/" onload="x', 'h'.repeat(1001) ]) {
+        await operator.get(`/admin/users/${user.id}`);
+        assert.strictEqual((await operator.post(`/admin/users/${user.id}/profile`, { nickname: 'n', avatar })).status, 422, avatar);
+      }
+      assert.strictEqual((await userRow(user.id)).nickname, '新昵称');
+    });
+
+    it('resets the password: the old token answers 401, the new password logs in, the hash is never audited', async () => {
+      const user = await registerUser(app);
+      await operator.get(`/admin/users/${user.id}`);
+      assert.strictEqual((await operator.post(`/admin/users/${user.id}/password`, { password: 'brandnew77' })).status, 302);
+      assertFail(await post(app, '/api/chat/getUserSetInfo', user.token), 401);
+      assertOk(await login(app, user.username, 'brandnew77'));
+      const [ entry ] = await audit('user.password', user.id);
+      assert.ok(!String(entry.after_json).includes('brandnew77') && !String(entry.after_json).includes('scrypt'));
+    });
+  });
+
+  describe('POST /admin/users/:id/disable and /enable', () => {
+    it('disable: the token answers 401, the socket closes at once, logins are refused with the original text, messages to it refused; enable lets it back in', async () => {
+      const [ user, friend ] = [ await registerUser(app), await registerUser(app) ];
+      await befriend(app, user, [ friend ]);
+      const { port, close } = await listenApp(app);
+      const socket = await connectReady(port, user.token);
+      try {
+        await operator.get(`/admin/users/${user.id}`);
+        const res = await operator.post(`/admin/users/${user.id}/disable`);
+        assert.strictEqual(res.status, 302);
+        const code = await Promise.race([ socket.closed, new Promise(resolve => setTimeout(() => resolve('still open'), 1000)) ]);
+        assert.notStrictEqual(code, 'still open', 'the socket closed within a second');
+        assertFail(await post(app, '/api/chat/getUserSetInfo', user.token), 401, MSG.authUserDisabled);
+        assertFail(await login(app, user.username), 400, MSG.accountMissingOrDisabled);
+        assertFail(await post(app, '/api/chat/socket/sendmessage', friend.token).send({ sendto_id: user.id, chatType: 'single', type: 'text', data: 'hi' }), 400, MSG.recipientUnavailable);
+        const page = await operator.get(`/admin/users/${user.id}`);
+        assert.ok(page.text.includes('id="enable"'));
+
+        assert.strictEqual((await operator.post(`/admin/users/${user.id}/enable`)).status, 302);
+        assertFail(await post(app, '/api/chat/getUserSetInfo', user.token), 401, MSG.authInvalid);
+        assertOk(await login(app, user.username));
+        const [ disabled ] = await audit('user.disable', user.id);
+        const [ enabled ] = await audit('user.enable', user.id);
+        assert.deepStrictEqual([ JSON.parse(disabled.before_json).status, JSON.parse(disabled.after_json).status ], [ 1, 0 ]);
+        assert.deepStrictEqual([ JSON.parse(enabled.before_json).status, JSON.parse(enabled.after_json).status ], [ 0, 1 ]);
+        assert.strictEqual(enabled.ip.length > 0, true);
+      } finally {
+        socket.ws.terminate();
+        await close();
+      }
+    });
+  });
+
+  describe('POST /admin/users/:id/delete', () => {
+    it('owner only; in one transaction: friend rows and applications both ways, group memberships end; the row stays as a tombstone', async () => {
+      const [ gone, friend, groupOwner ] = [ await registerUser(app), await registerUser(app), await registerUser(app) ];
+      await befriend(app, gone, [ friend ]);
+      await befriend(app, groupOwner, [ gone, friend ]);
+      const friendRows = await rows(app, 'SELECT id FROM goodfriend WHERE user_id = ?', [ groupOwner.id ]);
+      assertOk(await post(app, '/api/chat/group/create', groupOwner.token).send({ userIds: friendRows.map(r => Number(r.id)) }));
+      const [ group ] = await rows(app, 'SELECT id FROM `group` WHERE user_id = ?', [ groupOwner.id ]);
+      const before = await groupState(app, group.id);
+
+      await owner.get(`/admin/users/${gone.id}`);
+      const res = await owner.post(`/admin/users/${gone.id}/delete`);
+      assert.strictEqual(res.status, 302);
+      assert.strictEqual(res.headers.location, '/admin/users');
+      assert.strictEqual((await rows(app, 'SELECT id FROM goodfriend WHERE user_id = ? OR friend_id = ?', [ gone.id, gone.id ])).length, 0);
+      assert.strictEqual((await rows(app, 'SELECT id FROM goodfriendapply WHERE user_id = ? OR friend_id = ?', [ gone.id, gone.id ])).length, 0);
+      const after = await groupState(app, group.id);
+      assert.ok(after.group.member_version > before.group.member_version);
+      assert.notStrictEqual(after.members.find(m => m.user_id === gone.id)!.left_seq, null);
+      const row = await userRow(gone.id);
+      assert.deepStrictEqual([ Number(row.is_deleted), Number(row.status) ], [ 1, 0 ]);
+      assertFail(await post(app, '/api/chat/getUserSetInfo', gone.token), 401);
+      assert.strictEqual((await owner.get(`/admin/users/${gone.id}`)).status, 404);
+      assert.strictEqual((await audit('user.delete', gone.id))[0].outcome, 'ok');
+    });
+  });
+});
