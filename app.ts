@@ -32,12 +32,15 @@ export default class AppBoot implements IBoot {
     registerRules(this.app.validator as any);
     tuneSqlite(this.app.model as unknown as Sequelize, 5000);
     limitMysqlQueryTime(this.app.model as unknown as Sequelize, this.app.config.chat.dbQueryTimeoutMs);
+    // DATABASE_REPLICA_URLS: which reads may go to a replica (app/lib/readRouting.ts).
+    this.app.readRouting?.install(this.app.model as unknown as Sequelize);
   }
 
   /** Runs before the plugins close their pools: finish the requests in flight, take no new ones. */
   async beforeClose() {
     // Sockets are dropped without a close frame: the client reconnects (to a worker that stays) instead of logging out.
     await this.app.stopChatSockets();
+    this.app.readRouting?.stop();
     await drainServer((this.app as any).server, this.app.config.chat.shutdownDrainMs);
   }
 }

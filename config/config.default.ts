@@ -2,6 +2,7 @@ import { EggAppConfig, EggAppInfo, PowerPartial } from 'egg';
 import * as path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { databaseFromEnv } = require('../database/config');
+import { redisClusterFromEnv, redisConfigured, replicasFromEnv } from '../app/lib/scaleOutConfig';
 
 /** The placeholder secret; production refuses to start while it is in use (see app.ts). */
 export const DEFAULT_JWT_SECRET = 'eggchat-dev-secret-change-me';
@@ -21,6 +22,29 @@ function intFromEnv(name: string, fallback: number): number {
 }
 
 function redisFromEnv(url: string | undefined) {
+  // Scale-out (app/lib/scaleOutConfig.ts): a Redis Cluster through egg-redis's `cluster: true` (ioredis Cluster).
+  const cluster = redisClusterFromEnv();
+  if (cluster) {
+    return {
+      client: {
+        cluster: true,
+        nodes: cluster.nodes,
+        // As below: while the cluster is not ready (a master failing over) a command fails at once (503).
+        enableOfflineQueue: false,
+        connectTimeout: intFromEnv('REDIS_CONNECT_TIMEOUT_MS', 2000),
+        retryDelayOnFailover: 200,
+        retryDelayOnClusterDown: 200,
+        retryDelayOnTryAgain: 200,
+        slotsRefreshTimeout: 1000,
+        redisOptions: {
+          password: cluster.password || undefined,
+          connectTimeout: intFromEnv('REDIS_CONNECT_TIMEOUT_MS', 2000),
+          maxRetriesPerRequest: 1,
+          commandTimeout: intFromEnv('REDIS_COMMAND_TIMEOUT_MS', 1000),
+        },
+      },
+    };
+  }
   if (!url) return undefined;
   const parsed = new URL(url);
   return {
@@ -42,6 +66,8 @@ function redisFromEnv(url: string | undefined) {
 export interface ChatConfig {
   timezone: string;
   sessionStore: 'redis' | 'sql';
+  /** Read replicas (app/lib/readRouting.ts): the lag past which one is left out, how often it is checked, how long a writer reads the primary. */
+  replicas: { maxLagSeconds: number; checkMs: number; writerPrimarySeconds: number };
   /** Prefix of the Redis pub/sub channels (pub/sub ignores the database number). */
   busChannelPrefix: string;
   autoMigrate: boolean;
@@ -215,8 +241,11 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
   };
   config.customLogger = {};
 
+  // Read replicas (DATABASE_REPLICA_URLS): Sequelize's own replication; app/lib/readRouting.ts decides per query.
+  const replicas = replicasFromEnv();
   config.sequelize = {
     ...databaseFromEnv(),
+    ...(replicas.length ? { replication: { read: replicas, write: {} } } : {}),
     // Sequelize retries "SQLITE_BUSY: database is locked" 5 times by default, each after the whole busy
     // timeout: a SQLite file locked by another process held a request for 25 s per statement (75 s with
     // the transaction retries) instead of answering 503. The busy timeout alone is the wait.
@@ -244,10 +273,16 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     /** Time zone of `create_time` strings in responses. */
     timezone: process.env.DB_TIMEZONE || '+08:00',
     /** Where sessions live: Redis in the production profile, the database otherwise. */
-    sessionStore: process.env.REDIS_URL ? 'redis' : 'sql',
+    sessionStore: redisConfigured() ? 'redis' : 'sql',
     // Redis pub/sub channels are server-wide, whatever database REDIS_URL names: deployments (or test runs)
     // sharing a Redis server on different databases must not hear each other's events.
     busChannelPrefix: process.env.REDIS_CHANNEL_PREFIX ?? `eggchat:${(config.redis as any)?.client?.db ?? 0}:`,
+    replicas: {
+      maxLagSeconds: intFromEnv('REPLICA_MAX_LAG_SECONDS', 10),
+      checkMs: intFromEnv('REPLICA_CHECK_MS', 1000),
+      // A writer's reads go to the primary this long after the write: more than any lag a replica in use may have.
+      writerPrimarySeconds: intFromEnv('REPLICA_MAX_LAG_SECONDS', 10) + 2,
+    },
     /** Apply pending migrations when the server starts (default: embedded profile only). */
     autoMigrate: process.env.DB_AUTO_MIGRATE ? process.env.DB_AUTO_MIGRATE === '1' : !process.env.DATABASE_URL,
     tokenTtlSeconds: intFromEnv('TOKEN_TTL_SECONDS', 30 * 24 * 3600),

@@ -7,7 +7,7 @@ const plugin: EggPlugin = {
   // The H5 build runs on another origin: preflights and CORS headers (origins: config.cors, CORS_ORIGINS).
   cors: { enable: true, package: 'egg-cors' },
   // Redis only in the production profile (REDIS_URL); the embedded profile keeps sessions in the database.
-  redis: { enable: !!process.env.REDIS_URL, package: 'egg-redis' },
+  redis: { enable: !!(process.env.REDIS_URL || process.env.REDIS_CLUSTER_NODES), package: 'egg-redis' },
   // Not used by a token API.
   // session, view, nunjucks, i18n: the admin console only (issue 20; its pages and cookie live under /admin).
   session: true,

@@ -18,6 +18,8 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/eggchat-deploy.XXXXXX")
 BUILD="$WORK/srv"
 # shellcheck source=scripts/lib/build-copy.sh
 . "$ROOT/scripts/lib/build-copy.sh"
+# shellcheck source=scripts/lib/nginx-conf.sh
+. "$ROOT/scripts/lib/nginx-conf.sh"
 app_pid=""
 nginx_conf=""
 
@@ -112,21 +114,7 @@ pass "TRUST_PROXY=1: client IP = last X-Forwarded-For entry (register_ip 1.2.3.4
 echo "== 3. nginx"
 if command -v nginx >/dev/null 2>&1; then
   NGINX_PORT=$(free_port)
-  mkdir -p "$WORK/nginx/logs"
-  sed -e "s#server 127.0.0.1:7001;#server 127.0.0.1:$PORT;#" -e "s#listen 80;#listen 127.0.0.1:$NGINX_PORT;#" "$NGINX_SNIPPET" >"$WORK/nginx/eggchat.conf"
-  nginx_conf="$WORK/nginx/nginx.conf"
-  cat >"$nginx_conf" <<CONF
-worker_processes 1;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-  access_log $WORK/nginx/logs/access.log;
-  client_body_temp_path $WORK/nginx/body; proxy_temp_path $WORK/nginx/proxy;
-  fastcgi_temp_path $WORK/nginx/fcgi; uwsgi_temp_path $WORK/nginx/uwsgi; scgi_temp_path $WORK/nginx/scgi;
-  include $WORK/nginx/eggchat.conf;
-}
-CONF
+  nginx_conf=$(nginx_conf "$WORK/nginx" "$NGINX_PORT" "$NGINX_SNIPPET" "$PORT")
   out=$(nginx -t -c "$nginx_conf" -p "$WORK/nginx" 2>&1) || fail "nginx -t: $out"
   pass "nginx -t accepts deploy/nginx.conf"
   nginx -c "$nginx_conf" -p "$WORK/nginx" 2>/dev/null || fail "nginx did not start"

@@ -3,6 +3,8 @@ import { Bus, BusEvent, BusHandler, GroupEvent, GroupHandler } from './events';
 const USER_CHANNEL = 'chat:u:';
 /** One channel for every group's entries, subscribed by every worker: one publish per group message. */
 const GROUP_CHANNEL = 'chat:g';
+/** After a cluster node leaves: time for ioredis to pick another subscriber node and subscribe again. */
+const CLUSTER_RESUBSCRIBE_MS = 1500;
 
 /**
  * The production bus: one Redis pub/sub channel per user (`chat:u:<id>`), subscribed by the workers of
@@ -25,7 +27,17 @@ export class RedisBus implements Bus {
     this.userPrefix = channelPrefix + USER_CHANNEL;
     this.groupChannel = channelPrefix + GROUP_CHANNEL;
     // Its own connection (a subscriber can do nothing else); queue commands while reconnecting, retry for ever.
-    this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false });
+    const subscriberOptions = { enableOfflineQueue: true, maxRetriesPerRequest: null, commandTimeout: undefined, lazyConnect: false };
+    // A Redis Cluster (ioredis Cluster): classic pub/sub, which the cluster bus carries to every node, so the
+    // subscriber may sit on any node; ioredis moves it to another node, channels and all, when its node leaves.
+    this.subscriber = publisher.isCluster
+      ? publisher.duplicate([], { enableOfflineQueue: true, redisOptions: { ...publisher.options.redisOptions, ...subscriberOptions } })
+      : publisher.duplicate(subscriberOptions);
+    if (publisher.isCluster) {
+      // Its 'ready' does not come again when only the subscribing node changed (a failover): what was
+      // published in between is pumped from the inbox once the new node has had time to subscribe.
+      this.subscriber.on('-node', () => setTimeout(() => this.recovered(), CLUSTER_RESUBSCRIBE_MS).unref());
+    }
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.groupChannel) {
         try {

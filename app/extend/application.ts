@@ -9,11 +9,14 @@ import { Bus } from '../delivery/events';
 import { RedisBus } from '../delivery/redisBus';
 import { MessengerBus } from '../delivery/messengerBus';
 import { ChatSocketServer } from '../socket/server';
+import { ReadRouting } from '../lib/readRouting';
+import { replicasFromEnv } from '../lib/scaleOutConfig';
 
 const STORE = Symbol('eggchat#kvStore');
 const CONTACTS_CACHE = Symbol('eggchat#contactsCache');
 const CHAT_BUS = Symbol('eggchat#chatBus');
 const CHAT_SOCKETS = Symbol('eggchat#chatSockets');
+const READ_ROUTING = Symbol('eggchat#readRouting');
 
 export default {
   /** Sessions and counters: Redis in the production profile, the database in the embedded one. */
@@ -46,6 +49,22 @@ export default {
       self[CHAT_BUS] = app.config.chat.sessionStore === 'redis' ? new RedisBus(self.redis, app.logger, app.config.chat.busChannelPrefix) : new MessengerBus(app.messenger as any);
     }
     return self[CHAT_BUS];
+  },
+
+  /**
+   * Read replicas with read-your-writes (lib/readRouting.ts), or null without DATABASE_REPLICA_URLS. The
+   * writer markers live in Redis: without it (embedded profile) replicas are not used.
+   */
+  get readRouting(): ReadRouting | null {
+    const self = this as any;
+    const app = this as unknown as Application;
+    if (self[READ_ROUTING] === undefined) {
+      const replicas = replicasFromEnv();
+      self[READ_ROUTING] = replicas.length && app.config.chat.sessionStore === 'redis'
+        ? new ReadRouting(replicas, app.config.chat.replicas, () => (app as any).ctxStorage?.getStore(), () => app.kvStore, app.logger)
+        : null;
+    }
+    return self[READ_ROUTING];
   },
 
   /** This worker's /ws sockets (attached to the HTTP server in app.ts). */

@@ -63,9 +63,22 @@ export async function assertDatabaseReachable(options: any, timeoutMs: number): 
 }
 
 /** Connects to the Redis server named by REDIS_URL and sends PING (AUTH and SELECT included), or throws. */
-export async function assertRedisReachable(client: { host: string; port: number; password?: string; db?: number } | undefined,
+export async function assertRedisReachable(client: { host: string; port: number; password?: string; db?: number; cluster?: boolean; nodes?: Array<{ host: string; port: number }>; redisOptions?: { password?: string } } | undefined,
   timeoutMs: number): Promise<void> {
   if (!client) return;
+  if (client.cluster) {
+    // A Redis Cluster: one seed node answering is enough (ioredis learns the others from it).
+    const failures: string[] = [];
+    for (const node of client.nodes || []) {
+      try {
+        await assertRedisReachable({ host: node.host, port: node.port, password: client.redisOptions?.password }, timeoutMs);
+        return;
+      } catch (err: any) {
+        failures.push(err.message);
+      }
+    }
+    throw new StartupError(`Cannot reach any Redis Cluster node (REDIS_CLUSTER_NODES): ${failures.join('; ')}`);
+  }
   const where = `${client.host}:${client.port}`;
   const redis = new Redis({
     host: client.host,

@@ -58,6 +58,8 @@ export default class TokenService extends Service {
     const sid = randomUUID();
     const ttl = this.config.chat.tokenTtlSeconds;
     await this.app.kvStore.set(this.sessionKey(user.id, sid), `${sid}.${passwordFingerprint(user.password)}`, ttl, transaction);
+    // Read replicas: a new account (or session) reads the primary at first (app/lib/readRouting.ts).
+    await this.app.readRouting?.markWriter(user.id);
     if (this.config.chat.singleSession) {
       // The older session's sockets are logged out once this one is committed (never for a rolled-back login).
       const announce = () => this.service.inbox.publish(user.id, { k: 'session', keep: sid });

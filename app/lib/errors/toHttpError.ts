@@ -8,6 +8,8 @@ const UNAVAILABLE_NAMES = new Set([
   'SequelizeAccessDeniedError', 'SequelizeInvalidConnectionError',
   // ioredis
   'MaxRetriesPerRequestError',
+  // ioredis Redis Cluster: every node refused, or the slots could not be refreshed (a failover under way).
+  'ClusterAllFailedError',
 ]);
 const UNAVAILABLE_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'PROTOCOL_CONNECTION_LOST',
@@ -27,7 +29,16 @@ export function isUnavailable(err: any): boolean {
   const code = codeOf(err);
   if (code && UNAVAILABLE_CODES.has(code)) return true;
   const message = String(err.message || '');
-  return /Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|Command timed out|Connection in subscriber mode/.test(message);
+  if (/Connection is closed|Stream isn't writeable|connect ETIMEDOUT|Reached the max retries|Command timed out|Connection in subscriber mode/.test(message)) return true;
+  return isClusterTransient(message);
+}
+
+/**
+ * Redis Cluster while a master fails over (its replica promoted): the slot's node is gone, moves, or
+ * refuses for a few seconds (docs/SCALING.md). A 503 the client retries, never a 500.
+ */
+function isClusterTransient(message: string): boolean {
+  return /^(?:CLUSTERDOWN|TRYAGAIN|MOVED|ASK|MASTERDOWN|READONLY|LOADING)\b|Too many Cluster redirections|Cluster isn't ready|Failed to refresh slots cache|None of startup nodes is available/.test(message);
 }
 
 /**

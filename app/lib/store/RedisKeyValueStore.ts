@@ -48,7 +48,11 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async getMany(keys: string[]): Promise<Array<string | null>> {
-    return keys.length ? this.redis.mget(...keys) : [];
+    if (!keys.length) return [];
+    // On a Redis Cluster the keys (sessions of different users) lie in different slots: MGET would answer
+    // CROSSSLOT, so one GET each (ioredis sends them to their nodes at once).
+    if ((this.redis as any).isCluster) return Promise.all(keys.map(key => this.redis.get(key)));
+    return this.redis.mget(...keys);
   }
 
   async set(key: string, value: string, ttlSeconds: number, transaction?: Transaction): Promise<void> {
@@ -97,7 +101,9 @@ export class RedisKeyValueStore implements KeyValueStore {
    * a late write through; one ahead by more refuses every write (503, never a wrong 200).
    */
   private async writeBeforeDeadline(script: string, key: string, ...args: Array<string | number>): Promise<unknown> {
-    const timeoutMs = this.redis.options.commandTimeout;
+    // A cluster keeps the per-node options (commandTimeout among them) under redisOptions.
+    const options: any = this.redis.options;
+    const timeoutMs: number | undefined = (this.redis as any).isCluster ? options.redisOptions?.commandTimeout : options.commandTimeout;
     // Without a command timeout the app never gives up on a command: there is no deadline to keep to.
     const deadline = timeoutMs && timeoutMs > 0 ? Date.now() + Math.floor(timeoutMs / 2) : Number.MAX_SAFE_INTEGER;
     const result = await this.redis.eval(script, 1, key, deadline, ...args);

@@ -1,0 +1,64 @@
+/**
+ * Scale-out settings read from the environment (README "Scale-out"): a Redis Cluster instead of one Redis,
+ * and read replicas beside the MySQL/MariaDB primary. Both are off unless their variable is set, so the
+ * embedded and production profiles are unchanged.
+ *
+ *   REDIS_CLUSTER_NODES=10.0.0.1:6379,10.0.0.2:6379   (password: REDIS_PASSWORD)
+ *   REDIS_URL=redis+cluster://:password@10.0.0.1:6379,10.0.0.2:6379
+ *   DATABASE_REPLICA_URLS=mysql://reader:pw@10.0.0.5:3306/eggchat,mysql://reader:pw@10.0.0.6:3306/eggchat
+ */
+
+export interface ClusterNode { host: string; port: number }
+
+const CLUSTER_SCHEME = 'redis+cluster://';
+
+function parseNode(text: string, source: string): ClusterNode {
+  const match = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(text.trim());
+  if (!match) throw new Error(`${source}: "${text}" is not host:port`);
+  return { host: match[1], port: Number(match[2]) };
+}
+
+/** The cluster's seed nodes and password, or undefined when Redis is a single server (or absent). */
+export function redisClusterFromEnv(env: NodeJS.ProcessEnv = process.env): { nodes: ClusterNode[]; password: string } | undefined {
+  const url = env.REDIS_URL || '';
+  if (url.startsWith(CLUSTER_SCHEME)) {
+    const rest = url.slice(CLUSTER_SCHEME.length).replace(/\/\d*$/, '');
+    const at = rest.lastIndexOf('@');
+    const auth = at >= 0 ? rest.slice(0, at) : '';
+    const password = decodeURIComponent(auth.includes(':') ? auth.slice(auth.indexOf(':') + 1) : auth);
+    const nodes = rest.slice(at + 1).split(',').filter(Boolean)
+      .map(node => parseNode(node, 'REDIS_URL'));
+    if (!nodes.length) throw new Error('REDIS_URL: redis+cluster:// needs at least one host:port');
+    return { nodes, password };
+  }
+  const list = env.REDIS_CLUSTER_NODES;
+  if (!list) return undefined;
+  const nodes = list.split(',').filter(item => item.trim()).map(node => parseNode(node, 'REDIS_CLUSTER_NODES'));
+  if (!nodes.length) throw new Error('REDIS_CLUSTER_NODES needs at least one host:port');
+  return { nodes, password: env.REDIS_PASSWORD || '' };
+}
+
+/** True when the server uses Redis (one server or a cluster): the production profile's session store and bus. */
+export function redisConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
+  return !!(env.REDIS_URL || env.REDIS_CLUSTER_NODES);
+}
+
+export interface ReplicaTarget { host: string; port: number; username: string; password: string }
+
+/** DATABASE_REPLICA_URLS as Sequelize `replication.read` entries (the database name is the primary's). */
+export function replicasFromEnv(env: NodeJS.ProcessEnv = process.env): ReplicaTarget[] {
+  const list = env.DATABASE_REPLICA_URLS;
+  if (!list || !list.trim()) return [];
+  if (!env.DATABASE_URL) throw new Error('DATABASE_REPLICA_URLS needs DATABASE_URL (the primary)');
+  return list.split(',').map(item => item.trim()).filter(Boolean)
+    .map(item => {
+      const parsed = new URL(item);
+      if (![ 'mysql:', 'mariadb:' ].includes(parsed.protocol)) throw new Error(`DATABASE_REPLICA_URLS: ${parsed.protocol}// is not mysql://`);
+      return {
+        host: parsed.hostname,
+        port: Number(parsed.port || 3306),
+        username: decodeURIComponent(parsed.username || 'root'),
+        password: decodeURIComponent(parsed.password || ''),
+      };
+    });
+}
