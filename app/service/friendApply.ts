@@ -6,7 +6,7 @@ import { ApplyStatus } from '../lib/types';
 import { AuthenticatedUser } from '../extend/context';
 import { ThrottleRule } from '../../config/config.default';
 import { applyNotice, friendsNowNotice, Person } from '../delivery/notices';
-import { selectOne, selectRows } from '../lib/rawQuery';
+import { selectOne, selectRows, txRows } from '../lib/rawQuery';
 import { formatLocalDateTime } from '../lib/time';
 
 interface ApplyRow {
@@ -30,6 +30,15 @@ const APPLY_PAGE_SQL = {
   mysql: applyPageSql('FORCE INDEX (goodfriendapply_friend_id_id)'),
   sqlite: applyPageSql('INDEXED BY goodfriendapply_friend_id_id'),
 };
+// What an application checks, in one read on its transaction: the target's row, then (each by an index)
+// whether we are friends already, whether they blacklisted me, whether my application is pending.
+// No row: no such user.
+const APPLY_CHECK_SQL = 'SELECT u.status, u.is_deleted, ' +
+  '(SELECT g.id FROM goodfriend g WHERE g.user_id = ? AND g.friend_id = u.id LIMIT 1) AS mine, ' +
+  '(SELECT g.id FROM goodfriend g WHERE g.user_id = u.id AND g.friend_id = ? AND g.isblack = 1 LIMIT 1) AS blocked, ' +
+  "(SELECT a.id FROM goodfriendapply a WHERE a.user_id = ? AND a.friend_id = u.id AND a.status = 'pending' LIMIT 1) AS pending " +
+  'FROM `user` u WHERE u.id = ?';
+const PEOPLE_SQL = 'SELECT id, username, nickname, avatar FROM `user` WHERE id IN (?, ?)';
 // Served by the (friend_id, status) index alone.
 const PENDING_COUNT_SQL = "SELECT COUNT(*) AS n FROM goodfriendapply WHERE friend_id = ? AND status = 'pending'";
 
@@ -37,21 +46,21 @@ export default class FriendApplyService extends Service {
   /** My application to `friendId`, refused (in the contract's order) when it makes no sense. */
   async apply(me: AuthenticatedUser, friendId: number, nickname: string): Promise<void> {
     if (friendId === me.id) throw new BusinessError(MSG.applySelf);
-    const { User, Goodfriend, Goodfriendapply } = this.ctx.model;
+    const { Goodfriendapply } = this.ctx.model;
     const daily: [ string, ThrottleRule ] = [ `apply:user:${me.id}`, this.config.chat.throttle.applyPerUser ];
     await this.service.throttle.assertUnder(daily);
     await this.app.transaction(async transaction => {
       // Serialises my own applications (MySQL row lock; SQLite transactions are already serial), so
       // two identical requests at the same moment cannot both pass the duplicate check below.
       await this.lockUser(me.id, transaction);
-      const target = await User.findByPk(friendId, { attributes: [ 'id', 'status', 'is_deleted' ], transaction });
-      if (!target || Number(target.status) !== 1 || Number(target.is_deleted) !== 0) throw new BusinessError(MSG.applyTargetMissing);
-      const mine = await Goodfriend.findOne({ where: { user_id: me.id, friend_id: friendId }, attributes: [ 'id' ], transaction });
-      if (mine) throw new BusinessError(MSG.applyAlreadyFriends);
-      const blockedByThem = await Goodfriend.findOne({ where: { user_id: friendId, friend_id: me.id, isblack: 1 }, attributes: [ 'id' ], transaction });
-      if (blockedByThem) throw new BusinessError(MSG.applyBlocked);
-      const pending = await Goodfriendapply.findOne({ where: { user_id: me.id, friend_id: friendId, status: 'pending' }, attributes: [ 'id' ], transaction });
-      if (pending) throw new BusinessError(MSG.applyDuplicate);
+      // One statement instead of four model reads (the write mix's profile: Sequelize and lodash were a
+      // third of the workers' time); the refusals keep the contract's order.
+      const [ check ] = await txRows<{ status: number; is_deleted: number; mine: number | null; blocked: number | null; pending: number | null }>(
+        this.ctx.model, transaction, APPLY_CHECK_SQL, [ me.id, me.id, me.id, friendId ]);
+      if (!check || Number(check.status) !== 1 || Number(check.is_deleted) !== 0) throw new BusinessError(MSG.applyTargetMissing);
+      if (check.mine !== null) throw new BusinessError(MSG.applyAlreadyFriends);
+      if (check.blocked !== null) throw new BusinessError(MSG.applyBlocked);
+      if (check.pending !== null) throw new BusinessError(MSG.applyDuplicate);
       await Goodfriendapply.create({ user_id: me.id, friend_id: friendId, nickname }, { transaction });
       // The target's socket hears of it once this commits.
       const [ applicant, recipient ] = await this.people([ me.id, friendId ], transaction);
@@ -62,9 +71,9 @@ export default class FriendApplyService extends Service {
 
   /** Names (nickname, else username) and avatars. */
   private async people(ids: number[], transaction: Transaction): Promise<Person[]> {
-    const rows = await this.ctx.model.User.findAll({ where: { id: ids }, attributes: [ 'id', 'username', 'nickname', 'avatar' ], transaction });
+    const rows = await txRows<{ id: number; username: string; nickname: string; avatar: string }>(this.ctx.model, transaction, PEOPLE_SQL, [ ids[0], ids[1] ?? ids[0] ]);
     return ids.map(id => {
-      const row = rows.find(r => r.id === id);
+      const row = rows.find(r => Number(r.id) === id);
       return { id, name: row?.nickname || row?.username || '', avatar: row?.avatar ?? '' };
     });
   }
