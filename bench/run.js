@@ -14,6 +14,10 @@
  * rows (bench/lib/groups.js: fan-out to a 500-member group, rows written per message, groupinfo) and the
  * media rows (bench/lib/media.js: 10 MB uploads, memory during 20 at once). `--only=messaging`,
  * `--only=groups`, `--only=media` (or several, comma-separated) run just those.
+ * `--profile=<row>[,<row>…]` (e.g. `--profile=getgoodfriendinfo,listapplyfriend`): just these rows, each
+ * with a CPU profile of the workers during its measured seconds (bench/lib/cpuProfile.js), and a
+ * top-functions table per row in docs/BENCHMARKS.md under BENCH_LABEL (default "latest").
+ * `--profile=messaging` profiles the messaging rows' target step the same way.
  * Everything it starts is stopped, and its database dropped, in a finally.
  */
 const crypto = require('node:crypto');
@@ -28,6 +32,7 @@ const db = require('./lib/db');
 const { Seeder, PASSWORD, ACTORS, FRIEND_COUNTS, WRITERS, HANDLERS, username } = require('./lib/seed');
 const { loginAll, firstRequests, mainScenarios, searchScenarios, settle, get } = require('./lib/scenarios');
 const { measure, autocannonVersion } = require('./lib/load');
+const cpuProfile = require('./lib/cpuProfile');
 const { printTable, printGrid, updateDocs, ratio } = require('./lib/report');
 const { renderPngs } = require('./lib/plot');
 const messaging = require('./lib/messaging');
@@ -35,8 +40,12 @@ const groups = require('./lib/groups');
 const media = require('./lib/media');
 
 const argv = new Set(process.argv.slice(2));
+const listOption = name => (process.argv.slice(2).find(a => a.startsWith(`--${name}=`)) || '').slice(name.length + 3).split(',').filter(Boolean);
+// --profile=getgoodfriendinfo,messaging: these rows only, each with a CPU profile of the workers.
+const PROFILE_ROWS = listOption('profile');
+if (PROFILE_ROWS.includes('messaging')) process.env.BENCH_CPU_PROFILE = '1';
 // --only=friends-200,search-exact: run just these rows of the table (while working on one route).
-const ONLY = (process.argv.slice(2).find(a => a.startsWith('--only=')) || '').slice(7).split(',').filter(Boolean);
+const ONLY = [ ...new Set([ ...listOption('only'), ...PROFILE_ROWS ]) ];
 const QUICK = argv.has('--quick');
 // --only=messaging: just the messaging rows (no bare app, no growth), with a results file and docs
 // section of their own. A normal run ends with them unless --no-messaging.
@@ -46,7 +55,7 @@ const MESSAGING_ONLY = ONLY.length > 0 && ONLY.every(id => SOCKET_ROWS.includes(
 const wants = id => (ONLY.length ? ONLY.includes(id) : !argv.has('--no-messaging'));
 const MAIN_ROWS = !MESSAGING_ONLY;
 const MESSAGING = SOCKET_ROWS.some(wants);
-const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth') && MAIN_ROWS);
+const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth') && MAIN_ROWS && !PROFILE_ROWS.length);
 const WRITE_DOCS = !argv.has('--no-docs') && (!ONLY.length || MESSAGING_ONLY);
 // --keep: leave the servers running and the data in place afterwards (for poking at them by hand);
 // stop them with `npx egg-scripts stop --title=eggchat-bench` and `--title=eggchat-bench-bare`.
@@ -56,7 +65,7 @@ const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
 // BENCH_LABEL=heapcap: a variant run, kept apart (bench/results/<profile>-<mode>-<label>.json, its own docs section).
 // A run of only some rows (--only) never replaces a whole run's JSON or docs section: it is labelled
 // "partial" unless it has a label of its own, and leaves docs/ alone.
-const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (MESSAGING_ONLY ? ONLY.join('-') : ONLY.length ? 'partial' : '');
+const LABEL = (process.env.BENCH_LABEL || '').replace(/[^a-z0-9-]/gi, '') || (PROFILE_ROWS.length ? 'profile' : MESSAGING_ONLY ? ONLY.join('-') : ONLY.length ? 'partial' : '');
 const WORKERS = Number(process.env.BENCH_WORKERS || os.cpus().length);
 // An experiment: more egg-scripts flags for the eggchat server, e.g. BENCH_SERVER_ARGS=--no-sourcemap.
 const SERVER_ARGS = (process.env.BENCH_SERVER_ARGS || '').split(/\s+/).filter(Boolean);
@@ -215,7 +224,9 @@ async function main() {
   const { runPendingMigrations } = requireBuilt('app/lib/migrator.js');
 
   // Reassigned by the messaging rows (a fresh server, same title): the finally stops whichever runs.
-  let app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: serverEnv(profile, BASE_PORT), extraArgs: SERVER_ARGS });
+  const mainProfiled = PROFILE_ROWS.some(id => !SOCKET_ROWS.includes(id));
+  const appEnv = mainProfiled ? cpuProfile.hookEnv(serverEnv(profile, BASE_PORT), { profileDir: cpuProfile.PROFILE_DIR }) : serverEnv(profile, BASE_PORT);
+  let app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: appEnv, extraArgs: SERVER_ARGS });
   const bareEnv = { ...serverEnv(profile, BASE_PORT + 1) };
   const bare = new EggServer({ name: 'bare-egg', title: 'eggchat-bench-bare', baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
 
@@ -351,6 +362,7 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
   report.explain = {
     ...await db.explainSearch(sequelize, username(54321)),
     friendList: await db.explainFriendList(sequelize, ACTORS.f2000),
+    ...await db.explainApplyList(sequelize, ACTORS.inbox),
   };
 
   const actorIds = [ ...Object.values(ACTORS), ...WRITERS, ...HANDLERS ].filter(id => !world.tokens[id]);
@@ -371,12 +383,19 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
 
   for (const scenario of mainScenarios(world, { connections: CONNECTIONS }).filter(s => !ONLY.length || ONLY.includes(s.id))) {
     const bareResult = await bareFor(scenario.connections);
-    const result = await measure({ url: app.url, connections: scenario.connections, duration: PLAN.duration, requests: scenario.requests }, PLAN.warmup, meter);
+    // A profiled row: the workers' profilers run exactly while the meter does (after the warm-up).
+    const profiling = PROFILE_ROWS.includes(scenario.id) ? app.workerPids() : null;
+    const rowMeter = profiling
+      ? { start: () => { cpuProfile.profileSignal(profiling); meter.start(); }, stop: requests => meter.stop(requests) }
+      : meter;
+    const result = await measure({ url: app.url, connections: scenario.connections, duration: PLAN.duration, requests: scenario.requests }, PLAN.warmup, rowMeter);
+    const profiles = profiling ? await cpuProfile.collectProfiles(cpuProfile.PROFILE_DIR, profiling, scenario.id) : null;
     await settle(app.url);
     const row = {
       id: scenario.id, label: scenario.label, ...result,
       bare: { rps: bareResult.rps, p50: bareResult.p50, p99: bareResult.p99, errors: bareResult.errors, timeouts: bareResult.timeouts, cpuMsPerRequest: bareResult.cpuMsPerRequest },
     };
+    if (profiles) row.cpuProfile = cpuProfile.perRequestProfile(profiles, result.requests);
     report.rows.push(row);
     log(`${scenario.label} c=${scenario.connections}: ${row.rps} req/s (bare ${row.bare.rps}), p50 ${row.p50} ms, p99 ${row.p99} ms, errors ${row.errors}${row.warmupErrors ? ` (+${row.warmupErrors} in warm-up)` : ''}, ${JSON.stringify(row.statusCodes)}, cpu ms/req ${JSON.stringify(row.cpuMsPerRequest)}`);
   }
@@ -459,6 +478,29 @@ async function publish(report, profile) {
   fs.writeFileSync(resultFile, JSON.stringify(report, null, 2) + '\n');
   log(`wrote ${path.relative(ROOT, resultFile)}`);
   if (WRITE_DOCS) log(`wrote ${updateDocs(report, path.join(ROOT, 'docs', 'BENCHMARKS.md'))}`);
+  if (PROFILE_ROWS.length && !argv.has('--no-docs')) publishProfiles(report, profile);
+}
+
+/** One section per profiled row in docs/BENCHMARKS.md (keyed by profile, row and label). */
+function publishProfiles(report, profile) {
+  const docsFile = path.join(ROOT, 'docs', 'BENCHMARKS.md');
+  const label = process.env.BENCH_LABEL || 'latest';
+  const context = { label, profileLabel: profile.label, date: report.meta.date, commit: report.meta.commit, loadBefore: report.meta.loadBefore };
+  for (const row of report.rows.filter(r => r.cpuProfile)) {
+    cpuProfile.updateProfileDocs(docsFile, `${profile.name}:${row.id}:${label}`, cpuProfile.profileMarkdown({ ...context, row }));
+    log(`profile of ${row.id}: ${row.cpuProfile.busyUsPerRequest} µs of sampled JavaScript per request; files ${row.cpuProfile.files.join(', ')}`);
+  }
+  const target = report.messaging && report.messaging.cpuProfile;
+  const step = report.messaging && (report.messaging.steps || []).find(s => s.phase === 'target');
+  if (target && step) {
+    const row = {
+      id: 'messaging', label: 'sendmessage → socket delivery (target step)', connections: 'HTTP keep-alive',
+      duration: step.seconds, requests: step.answered200, rps: step.rate, p99: step.e2e && step.e2e.p99, errors: step.failed ?? 'n/a',
+      cpuMsPerRequest: step.cpuMsPerMessage, cpuProfile: cpuProfile.perRequestProfile(target, step.answered200),
+    };
+    cpuProfile.updateProfileDocs(docsFile, `${profile.name}:messaging:${label}`, cpuProfile.profileMarkdown({ ...context, row }));
+  }
+  if (report.explain && report.explain.applyList) log(`listapplyfriend plan: ${report.explain.applyList}; pending count: ${report.explain.applyCount}`);
 }
 
 /** --republish: plots, table and docs again from the stored JSON of this profile and mode (no measuring). */

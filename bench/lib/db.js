@@ -93,12 +93,33 @@ async function explainSearch(sequelize, keyword) {
 async function explainFriendList(sequelize, userId) {
   const sql = 'SELECT g.id, g.nickname AS beizhu, u.username, u.avatar, u.nickname AS friend_nickname, g.friend_id, u.uuid ' +
     `FROM goodfriend g JOIN \`user\` u ON u.id = g.friend_id WHERE g.user_id = ${Number(userId)} ORDER BY g.id LIMIT 2000 OFFSET 0`;
+  return queryPlan(sequelize, sql);
+}
+
+/** EXPLAIN (MySQL: every table's access type, key, rows, Extra) or EXPLAIN QUERY PLAN (SQLite) of `sql`, on one line. */
+async function queryPlan(sequelize, sql) {
   if (sequelize.getDialect() === 'mysql') {
     const rows = await sequelize.query(`EXPLAIN ${sql}`, { type: QueryTypes.SELECT });
     return rows.map(row => `${row.table}: type=${row.type} key=${row.key} rows=${row.rows} extra=${row.Extra || ''}`).join('; ');
   }
   const rows = await sequelize.query(`EXPLAIN QUERY PLAN ${sql}`, { type: QueryTypes.SELECT });
   return rows.map(row => row.detail).join('; ');
+}
+
+/**
+ * How the database answers listapplyfriend's two statements (app/service/friendApply.ts listToMe) for
+ * page 5 of `userId`'s applications: the page, newest first, and the pending count.
+ */
+async function explainApplyList(sequelize, userId) {
+  const id = Number(userId);
+  const hint = sequelize.getDialect() === 'mysql' ? 'FORCE INDEX (goodfriendapply_friend_id_id)' : 'INDEXED BY goodfriendapply_friend_id_id';
+  const queries = {
+    applyList: 'SELECT a.id, a.user_id, a.status, u.username ' +
+      `FROM (SELECT id FROM goodfriendapply ${hint} WHERE friend_id = ${id} ORDER BY id DESC LIMIT 10 OFFSET 40) p ` +
+      'JOIN goodfriendapply a ON a.id = p.id LEFT JOIN `user` u ON u.id = a.user_id ORDER BY a.id DESC',
+    applyCount: `SELECT COUNT(*) AS n FROM goodfriendapply WHERE friend_id = ${id} AND status = 'pending'`,
+  };
+  return { applyList: await queryPlan(sequelize, queries.applyList), applyCount: await queryPlan(sequelize, queries.applyCount) };
 }
 
 async function analyze(sequelize) {
@@ -125,4 +146,4 @@ async function serverVersion(sequelize) {
   }
 }
 
-module.exports = { Sequelize, QueryTypes, createDatabase, dropDatabase, connect, tuneSqliteForLoad, explainSearch, explainFriendList, analyze, serverVersion };
+module.exports = { Sequelize, QueryTypes, createDatabase, dropDatabase, connect, tuneSqliteForLoad, explainSearch, explainFriendList, explainApplyList, analyze, serverVersion };

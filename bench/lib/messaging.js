@@ -31,11 +31,12 @@ const jsonwebtoken = require(require.resolve('jsonwebtoken', { paths: [ ROOT ] }
 
 /** First user id of the messaging set: inside the 100,000 seeded users, away from the ids other rows use. */
 const MESSAGING_FIRST_USER = 60_001;
-const GC_DIR = path.join(DATA_DIR, 'gc');
-const SERVER_HOOK = path.join(__dirname, 'serverHook.js');
-// BENCH_CPU_PROFILE=1: a CPU profile of each worker's JavaScript thread during the target step (an
-// experiment: the profiler costs CPU too, so such a run is labelled and its figures kept apart).
-const PROFILE_DIR = process.env.BENCH_CPU_PROFILE === '1' ? path.join(DATA_DIR, 'profiles') : null;
+const cpuProfile = require('./cpuProfile');
+const { GC_DIR, profileSignal } = cpuProfile;
+// BENCH_CPU_PROFILE=1 (or `--profile=messaging`): a CPU profile of each worker's JavaScript thread during
+// the target step (an experiment: the profiler costs CPU too, so such a run is labelled and its figures
+// kept apart).
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE === '1' ? cpuProfile.PROFILE_DIR : null;
 // BENCH_HEAP_SNAPSHOT=1: heap snapshots of each worker with 0 and with all the sockets, and what the
 // difference is made of (by constructor). Taken after the RSS readings, but a snapshot makes the worker
 // allocate, so the readings after it (the rows) are not comparable: an experiment, labelled.
@@ -68,18 +69,8 @@ function messagingPlan(quick) {
 
 /** The environment the server gets for the messaging rows, on top of the bench's usual one. */
 function messagingServerEnv(baseEnv) {
-  fs.mkdirSync(GC_DIR, { recursive: true });
-  const options = [ baseEnv.NODE_OPTIONS, `--require=${SERVER_HOOK}` ].filter(Boolean).join(' ');
-  for (const dir of [ PROFILE_DIR, SNAPSHOT_DIR ].filter(Boolean)) {
-    fs.rmSync(dir, { recursive: true, force: true });
-    fs.mkdirSync(dir, { recursive: true });
-  }
   return {
-    ...baseEnv,
-    NODE_OPTIONS: options,
-    BENCH_GC_DIR: GC_DIR,
-    ...(PROFILE_DIR ? { BENCH_CPU_PROFILE_DIR: PROFILE_DIR } : {}),
-    ...(SNAPSHOT_DIR ? { BENCH_HEAP_SNAPSHOT_DIR: SNAPSHOT_DIR } : {}),
+    ...cpuProfile.hookEnv(baseEnv, { profileDir: PROFILE_DIR, snapshotDir: SNAPSHOT_DIR }),
     // The per-sender limit (50 per 10 s) protects real users; the bench sends far beyond it on purpose.
     SEND_LIMIT_10S: '1000000000',
   };
@@ -548,46 +539,6 @@ function stats(sorted) {
   };
 }
 
-/** Where a URL of a CPU profile belongs: the app's file, a package, Node's internals. */
-function area(url) {
-  if (!url) return null;
-  const pkg = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
-  if (pkg) return pkg[1];
-  const app = /\.data\/build\/(.+)$/.exec(url);
-  if (app) return app[1];
-  if (url.startsWith('node:')) return 'node internals';
-  return url.replace(/^file:\/\//, '');
-}
-
-/**
- * Self time of a .cpuprofile by function and by area (package / app file), in ms and as a share of the
- * busy time (everything but "(idle)").
- */
-function summarizeProfile(profile) {
-  const total = (profile.endTime - profile.startTime) / 1000;
-  const perHit = total / (profile.samples.length || 1);
-  const byFunction = new Map();
-  const byArea = new Map();
-  let idle = 0;
-  for (const node of profile.nodes) {
-    if (!node.hitCount) continue;
-    const ms = node.hitCount * perHit;
-    const { functionName, url, lineNumber } = node.callFrame;
-    if (functionName === '(idle)') {
-      idle += ms;
-      continue;
-    }
-    const where = area(url) || functionName;
-    const key = `${functionName || '(anonymous)'} ${url ? `${where}:${lineNumber + 1}` : ''}`.trim();
-    byFunction.set(key, (byFunction.get(key) || 0) + ms);
-    byArea.set(where, (byArea.get(where) || 0) + ms);
-  }
-  const busy = total - idle;
-  const top = (map, n) => [ ...map.entries() ].sort((a, b) => b[1] - a[1]).slice(0, n)
-    .map(([ name, ms ]) => ({ name, ms: round(ms, 0), share: round(ms / busy, 3) }));
-  return { totalMs: round(total, 0), busyMs: round(busy, 0), functions: top(byFunction, 15), areas: top(byArea, 15) };
-}
-
 /** Asks each worker for a heap snapshot and waits for them; answers the files. */
 async function heapSnapshots(pids, n) {
   for (const pid of pids) process.kill(pid, 'SIGWINCH');
@@ -648,24 +599,8 @@ function heapDifference(emptyFiles, fullFiles, sockets) {
   };
 }
 
-async function profileSignal(pids) {
-  for (const pid of pids) process.kill(pid, 'SIGURG');
-}
-
 /** Stops the workers' profilers, keeps their files as <pid>-<name>.cpuprofile and answers their summaries. */
-async function collectProfiles(pids, name) {
-  await profileSignal(pids);
-  const deadline = Date.now() + 30_000;
-  while (pids.some(pid => !fs.existsSync(path.join(PROFILE_DIR, `${pid}.cpuprofile`))) && Date.now() < deadline) await sleep(200);
-  await sleep(500);
-  return pids.map(pid => {
-    const written = path.join(PROFILE_DIR, `${pid}.cpuprofile`);
-    if (!fs.existsSync(written)) return { pid, missing: true };
-    const file = path.join(PROFILE_DIR, `${pid}-${name}.cpuprofile`);
-    fs.renameSync(written, file);
-    return { pid, file: path.relative(ROOT, file), ...summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8'))) };
-  });
-}
+const collectProfiles = (pids, name) => cpuProfile.collectProfiles(PROFILE_DIR, pids, name);
 
 /**
  * BENCH_MSG_PROBES=1 (an experiment: the probes add a little load): while a step runs, every 25 ms a
