@@ -26,6 +26,18 @@ describe('test/app/controller/admin/auth.test.ts', () => {
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
       assert.strictEqual(res.headers['x-frame-options'], 'DENY');
       assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)/, 'no inline script');
+      // No session before login (nothing stored for an anonymous visitor): only the CSRF secret's cookie.
+      const cookies = res.headers['set-cookie'] as string[];
+      assert.ok(!cookies.some(line => line.startsWith('EGGCHAT_ADMIN_SID=')));
+      const csrfCookie = cookies.find(line => line.startsWith('EGGCHAT_ADMIN_CSRF='))!;
+      assert.match(csrfCookie, /httponly/i);
+      assert.match(csrfCookie, /samesite=strict/i);
+      assert.match(csrfCookie, /path=\/admin/);
+    });
+
+    it('the session cookie after login: HttpOnly, SameSite=Strict, path /admin, the idle timeout as max-age, Secure only when configured', async () => {
+      const admin = await createAdmin(app, 'viewer');
+      const res = await new AdminClient(app).login(admin.username);
       const cookie = (res.headers['set-cookie'] as string[]).find(line => line.startsWith('EGGCHAT_ADMIN_SID='))!;
       assert.match(cookie, /httponly/i);
       assert.match(cookie, /samesite=strict/i);
@@ -45,13 +57,18 @@ describe('test/app/controller/admin/auth.test.ts', () => {
   });
 
   describe('POST /admin/login', () => {
-    it('opens a session under a new id (no fixation): the pre-login id opens nothing', async () => {
+    it('opens a session under a new id (no fixation): a session id held before the login opens nothing after it', async () => {
       const admin = await createAdmin(app, 'viewer');
+      const other = await createAdmin(app, 'viewer');
       const client = new AdminClient(app);
-      await client.get('/admin/login');
+      assert.strictEqual((await client.login(other.username)).status, 302);
       const before = client.sessionId;
+      const csrfBefore = client.cookies.get('EGGCHAT_ADMIN_CSRF');
       assert.ok(before);
+      // The same browser (its session cookie known, as a planted one would be) logs in as someone else.
+      await client.get('/admin');
       const res = await client.post('/admin/login', { username: admin.username, password: ADMIN_PASSWORD });
+      assert.notStrictEqual(client.cookies.get('EGGCHAT_ADMIN_CSRF'), csrfBefore, 'a new CSRF secret at login');
       assert.strictEqual(res.status, 302);
       assert.strictEqual(res.headers.location, '/admin');
       assert.ok(client.sessionId && client.sessionId !== before, 'a new session id at login');
