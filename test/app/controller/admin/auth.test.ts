@@ -5,6 +5,14 @@ import { AdminClient, ADMIN_PASSWORD, adminSession, createAdmin } from '../../..
 import { assertFail, registerUser } from '../../../helpers/api';
 import { ADMIN_MSG, MSG } from '../../../../app/lib/messages';
 
+/** The ids of the console sessions in the store (Redis or kv_store). */
+async function storedSessionIds(): Promise<string[]> {
+  const redis = (app as any).redis;
+  const keys: string[] = redis ? await redis.keys('admin_session:*')
+    : (await app.model.query("SELECT `key` FROM kv_store WHERE `key` LIKE 'admin_session:%'", { type: 'SELECT' }) as any[]).map(row => row.key);
+  return keys.map(key => key.slice('admin_session:'.length));
+}
+
 async function auditRows(action: string) {
   return app.model.query('SELECT * FROM admin_audit_log WHERE action = ? ORDER BY id', { replacements: [ action ], type: 'SELECT' }) as Promise<any[]>;
 }
@@ -168,12 +176,14 @@ describe('test/app/controller/admin/auth.test.ts', () => {
       const sid = client.sessionId!;
       assert.doesNotMatch(Buffer.from(sid.split('.')[0], 'base64').toString('latin1'), /adminId/);
       // The store entry gone (as after the idle timeout): the cookie alone opens nothing.
-      const redis = (app as any).redis;
-      const keys: string[] = redis ? await redis.keys('admin_session:*')
-        : (await app.model.query("SELECT `key` FROM kv_store WHERE `key` LIKE 'admin_session:%'", { type: 'SELECT' }) as any[]).map(row => row.key);
-      assert.ok(keys.length > 0, 'the session is stored server-side');
-      for (const key of keys) await app.kvStore.del(key);
+      const ids = await storedSessionIds();
+      assert.ok(ids.length > 0, 'the session is stored server-side');
+      app.mockLog();
+      for (const id of ids) await app.kvStore.del(`admin_session:${id}`);
       assert.strictEqual((await client.get('/admin')).status, 302);
+      // The missed session is logged without its id.
+      app.expectLog('[admin session] missed', 'coreLogger');
+      for (const id of ids) app.notExpectLog(id, 'coreLogger');
     });
 
     it('a disabled admin is out at its next request', async () => {
