@@ -29,6 +29,12 @@ export default class AppBoot implements IBoot {
   }
 
   async didLoad() {
+    // egg-session logs the session id of a missed, expired or invalid admin session: a session id is never
+    // logged here (SECURITY.md), so its listeners are replaced by ones that say what happened only.
+    for (const event of [ 'session:missed', 'session:expired', 'session:invalid' ]) {
+      this.app.removeAllListeners(event);
+      this.app.on(event, ({ ctx }: { ctx: any }) => ctx.coreLogger.info('[admin session] %s', event.slice(8)));
+    }
     registerRules(this.app.validator as any);
     tuneSqlite(this.app.model as unknown as Sequelize, 5000);
     limitMysqlQueryTime(this.app.model as unknown as Sequelize, this.app.config.chat.dbQueryTimeoutMs);

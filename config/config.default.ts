@@ -409,7 +409,14 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     signed: true,
   };
   // CSRF tokens on the console's forms and writes only: the chat API is token-based and stays CSRF-free.
-  config.security = { ...config.security, csrf: { enable: true, match: isAdminPath, useSession: true, sessionName: 'csrfSecret' }, xframe: { enable: true, value: 'SAMEORIGIN', ignore: isAdminPath } } as any;
+  // The secret lives in its own cookie (HttpOnly, /admin, SameSite=Strict), not in the session: a visitor
+  // without a session (the login form, a refused request) costs no server-side storage. Rotated at login.
+  const csrf = {
+    // (Only on a console route: a path no route serves answers the API's 404, as everywhere.)
+    enable: true, match: (ctx: any) => isAdminPath(ctx) && ctx.app.router.match(ctx.path, ctx.method).route, useSession: false, cookieName: 'EGGCHAT_ADMIN_CSRF',
+    cookieOptions: { path: '/admin', httpOnly: true, sameSite: 'strict', signed: true, secure: process.env.ADMIN_COOKIE_SECURE === '1' },
+  };
+  config.security = { ...config.security, csrf, xframe: { enable: true, value: 'SAMEORIGIN', ignore: isAdminPath } } as any;
   // (The console's own pages answer X-Frame-Options: DENY and frame-ancestors 'none', app/middleware/admin.ts.)
   (config as any).view = { defaultViewEngine: 'nunjucks', mapping: { '.nj': 'nunjucks' }, root: path.join(appInfo.baseDir, 'app/view') };
   (config as any).nunjucks = { autoescape: true };

@@ -59,17 +59,20 @@ export function isAdminPath(path: string): boolean {
 }
 
 /**
- * An error on a console page (called by errorHandler, the one error mapper): a page, not JSON. A GET
+ * An error on a console route (called by errorHandler, the one error mapper): a page, not JSON (false: not
+ * a console route, errorHandler answers the JSON). A GET
  * without a session goes to the login page; a refused login shows the form again; a refused write is
  * recorded in the audit log. The message is escaped by the template like everything else.
  */
-export async function renderAdminError(ctx: Context, error: HttpError): Promise<void> {
+export async function renderAdminError(ctx: Context, error: HttpError): Promise<boolean> {
+  // A path no console route serves (e.g. an unreadable body sent there): the API's JSON answer, as elsewhere.
+  if (!(ctx.app.router as any).match(ctx.path, ctx.method).route) return false;
   if (!adminReachable(ctx)) {
     // The console is off or this address is not allowed: the API's own 404 whatever went wrong (the CSRF
     // check runs before the route), nothing about a console.
     ctx.status = 404;
     ctx.body = { msg: 'fail', data: MSG.notFound };
-    return;
+    return true;
   }
   const admin = ctx.state.admin as { id: number; username: string } | undefined;
   if (ctx.method === 'POST' && ctx.path !== '/admin/login') {
@@ -79,7 +82,10 @@ export async function renderAdminError(ctx: Context, error: HttpError): Promise<
       targetId: id ? Number(id[1]) : null, status: error.status, reason: error.message, ip: ctx.ip,
     });
   }
-  if (error.status === 401 && ctx.method === 'GET') return ctx.redirect('/admin/login');
+  if (error.status === 401 && ctx.method === 'GET') {
+    ctx.redirect('/admin/login');
+    return true;
+  }
   ctx.status = error.status;
   for (const [ name, value ] of Object.entries(error.headers)) ctx.set(name, value);
   ctx.set('Content-Security-Policy', CSP);
@@ -91,4 +97,5 @@ export async function renderAdminError(ctx: Context, error: HttpError): Promise<
   ctx.body = await ctx.renderView(view, { error: error.message, status: error.status, __: gettext });
   ctx.type = 'html';
   ctx.status = error.status;
+  return true;
 }

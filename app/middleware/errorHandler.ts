@@ -34,7 +34,7 @@ export default () => async function errorHandler(ctx: Context, next: () => Promi
     // The admin console's pages (issue 20) answer with a page, not JSON.
     if (isAdminPath(ctx.path)) {
       try {
-        return await renderAdminError(ctx, httpError);
+        if (await renderAdminError(ctx, httpError)) return;
       } catch (renderErr: any) {
         ctx.logger.error('[request %s] the admin error page failed', requestId, loggable(renderErr));
       }

@@ -194,6 +194,11 @@ interface Route {
   docs?: boolean;
   /** A PNG on success (the group QR code). */
   png?: boolean;
+  /**
+   * An admin console page (issue 20): HTML, not the contract's JSON. The fuzzer holds a chat token and no
+   * console session, so a page redirects to the login (302) and a write is refused by the CSRF check (403).
+   */
+  admin?: boolean;
   /** Runs after a 200 (e.g. logout ended the session: log in again). */
   after200?: () => Promise<void>;
   /**
@@ -342,7 +347,32 @@ const ROUTES: Route[] = [
   })),
   { method: 'GET', path: '/docs', expected: [ 200 ], docs: true, query: true },
   { method: 'GET', path: '/docs/:file', expected: [ 200, 404 ], docs: true, param: () => fc.constantFrom('openapi.yaml', 'swagger-ui.css', 'package.json', 'index.html') },
+  // Admin console (issue 20): a chat token opens nothing there.
+  ...ADMIN_ROUTES(),
 ];
+
+function ADMIN_ROUTES(): Route[] {
+  const text = (name: string, maxLength = 60) => ({ name, valid: () => fc.string({ maxLength }) });
+  const page = (path: string, extra: Partial<Route> = {}): Route => ({ method: 'GET', path, expected: [ 302 ], admin: true, query: true, ...extra });
+  const write = (path: string, fields: Field[] = []): Route => ({ method: 'POST', path, expected: [ 403 ], admin: true, param: idString, fields });
+  return [
+    page('/admin'),
+    page('/admin/login', { expected: [ 200 ] }),
+    { method: 'GET', path: '/admin/assets/:file', expected: [ 200, 404 ], admin: true, param: () => fc.constantFrom('chart.umd.min.js', 'admin.js', 'admin.css', 'package.json', '..%2Fpackage.json') },
+    { method: 'POST', path: '/admin/login', expected: [ 403 ], admin: true, fields: [ text('username'), text('password'), text('_csrf') ] },
+    { method: 'POST', path: '/admin/logout', expected: [ 403 ], admin: true, fields: [ text('_csrf') ] },
+    page('/admin/users'),
+    page('/admin/users/new'),
+    page('/admin/users/:id', { param: idString }),
+    page('/admin/audit'),
+    { method: 'POST', path: '/admin/users', expected: [ 403 ], admin: true, fields: [ text('username'), text('password'), text('nickname'), text('_csrf') ] },
+    write('/admin/users/:id/profile', [ text('nickname'), text('avatar') ]),
+    write('/admin/users/:id/password', [ text('password') ]),
+    write('/admin/users/:id/disable'),
+    write('/admin/users/:id/enable'),
+    write('/admin/users/:id/delete'),
+  ];
+}
 
 const DOC_FILES = new Set([ 'swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'swagger-initializer.js', 'openapi.yaml' ]);
 
@@ -410,7 +440,9 @@ function pathFor(route: Route, c: Case): string {
   let path = route.path;
   if (path.includes(':')) {
     const base = path.slice(0, path.indexOf('/:'));
-    path = c.segment === undefined ? base : `${base}/${c.segment}`;
+    // What follows a parameter inside the path (`/admin/users/:id/disable` → `/disable`).
+    const rest = path.slice(path.indexOf('/:') + 1).replace(/^:[^/]+\??/, '');
+    path = c.segment === undefined ? base + rest : `${base}/${c.segment}${rest}`;
   }
   return c.query === undefined ? path : `${path}?${c.query}`;
 }
@@ -425,7 +457,14 @@ function expectedStatuses(route: Route, c: Case, path: string, payload?: { type:
   // The JSON parser refuses a `__proto__` key anywhere (prototype poisoning): a malformed body.
   if (payload && payload.type === 'json' && /"__proto__"\s*:/.test(payload.payload)) return withNear([ 400 ]);
   // A required path parameter left empty (`/handleapply/`) is another route: the 404.
-  if (route.path.includes(':') && !route.path.endsWith('?') && c.segment === '') return withNear(route.docs ? [ 200 ] : [ 404 ]);
+  // The console: the CSRF check refuses a write to a console route before it runs (the fuzzer has no session);
+  // a path without its parameter, or with a segment the route does not take, is no route: the API's 404.
+  if (route.admin && route.method === 'POST') {
+    if (c.segment === '') return withNear([ 404 ]);
+    return withNear(c.segment !== undefined && !/^\d+$/.test(c.segment) ? [ 403, 404 ] : [ 403 ]);
+  }
+  if (route.admin && c.segment !== undefined && !/^\d+$/.test(c.segment) && route.path.endsWith(':id')) return withNear([ 302, 404 ]);
+  if (route.path.includes(':') && !route.path.endsWith('?') && c.segment === '') return withNear(route.docs ? [ 200 ] : route.admin ? [ 302, 404 ] : [ 404 ]);
   return withNear(route.expected);
 }
 
@@ -446,6 +485,13 @@ async function check(route: Route, c: Case): Promise<void> {
   assert.ok(expected.includes(res.status), `status ${res.status} not in ${JSON.stringify(expected)}: ${what}`);
   if (route.png && res.status === 200) {
     assert.strictEqual(res.headers['content-type'], 'image/png', what);
+  } else if (route.admin) {
+    // A console page, redirect or refusal: HTML (a path no route serves, a head too large, a body unread there: the API's JSON; the scripts and
+    // styles of /admin/assets are files).
+    const type = String(res.headers['content-type']);
+    const page = /^text\/html/.test(type) || ([ 400, 404, 413, 415, 431 ].includes(res.status) && /^application\/json/.test(type)) || (res.status === 200 && route.path.startsWith('/admin/assets'));
+    assert.ok(page, `not a console answer: ${what}`);
+    if (res.status === 302) assert.strictEqual(res.headers.location, '/admin/login', what);
   } else if (route.docs && res.status === 200) {
     // `/docs/` (an empty file name) is the `/docs` page itself.
     const file = route.path === '/docs' || c.segment === '' ? 'index' : decodeURIComponent(c.segment ?? '');
@@ -557,6 +603,13 @@ describe('test/app/fuzz.property.test.ts', function() {
           return;
         }
         assert.notStrictEqual(res.status, 404, `404 for a body that does not decode: ${what}`);
+        if (route.admin) {
+          // The console answers the body's refusal (or, for bytes that decode, the CSRF check's) as a page.
+          assert.ok([ 400, 403, 413, 415 ].includes(res.status), what);
+          assert.match(String(res.headers['content-type']), /^text\/html/, `not HTML: ${what}`);
+          assert.strictEqual(await snapshot(), before, `a refused request changed the database: ${what}`);
+          return;
+        }
         assert.match(String(res.headers['content-type']), /^application\/json/, `not JSON: ${what}`);
         assert.deepStrictEqual(Object.keys(res.body ?? {}), [ 'msg', 'data' ], `keys: ${what}`);
         if (res.status !== 200) {

@@ -14,7 +14,7 @@ export default class AdminAuthController extends Controller {
     await ctx.render('admin/login.nj', { error: '' });
   }
 
-  /** POST /admin/login — a new session id on success (no fixation), a fresh CSRF secret with it. */
+  /** POST /admin/login — a new session id on success (no fixation), and a new CSRF secret. */
   async login() {
     const { ctx } = this;
     const { username, password } = ctx.validateInput(loginRules, ctx.request.body);
@@ -22,8 +22,8 @@ export default class AdminAuthController extends Controller {
     const session = ctx.session as any;
     session.adminId = admin.id;
     session.createdAt = Date.now();
-    session.csrfSecret = undefined;
     await (ctx.session as any).regenerate();
+    ctx.rotateCsrfSecret();
     ctx.redirect('/admin');
   }
 

@@ -5,6 +5,14 @@ import { AdminClient, ADMIN_PASSWORD, adminSession, createAdmin } from '../../..
 import { assertFail, registerUser } from '../../../helpers/api';
 import { ADMIN_MSG, MSG } from '../../../../app/lib/messages';
 
+/** The ids of the console sessions in the store (Redis or kv_store). */
+async function storedSessionIds(): Promise<string[]> {
+  const redis = (app as any).redis;
+  const keys: string[] = redis ? await redis.keys('admin_session:*')
+    : (await app.model.query("SELECT `key` FROM kv_store WHERE `key` LIKE 'admin_session:%'", { type: 'SELECT' }) as any[]).map(row => row.key);
+  return keys.map(key => key.slice('admin_session:'.length));
+}
+
 async function auditRows(action: string) {
   return app.model.query('SELECT * FROM admin_audit_log WHERE action = ? ORDER BY id', { replacements: [ action ], type: 'SELECT' }) as Promise<any[]>;
 }
@@ -26,6 +34,18 @@ describe('test/app/controller/admin/auth.test.ts', () => {
       assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
       assert.strictEqual(res.headers['x-frame-options'], 'DENY');
       assert.doesNotMatch(res.text, /<script(?![^>]*\bsrc=)/, 'no inline script');
+      // No session before login (nothing stored for an anonymous visitor): only the CSRF secret's cookie.
+      const cookies = res.headers['set-cookie'] as string[];
+      assert.ok(!cookies.some(line => line.startsWith('EGGCHAT_ADMIN_SID=')));
+      const csrfCookie = cookies.find(line => line.startsWith('EGGCHAT_ADMIN_CSRF='))!;
+      assert.match(csrfCookie, /httponly/i);
+      assert.match(csrfCookie, /samesite=strict/i);
+      assert.match(csrfCookie, /path=\/admin/);
+    });
+
+    it('the session cookie after login: HttpOnly, SameSite=Strict, path /admin, the idle timeout as max-age, Secure only when configured', async () => {
+      const admin = await createAdmin(app, 'viewer');
+      const res = await new AdminClient(app).login(admin.username);
       const cookie = (res.headers['set-cookie'] as string[]).find(line => line.startsWith('EGGCHAT_ADMIN_SID='))!;
       assert.match(cookie, /httponly/i);
       assert.match(cookie, /samesite=strict/i);
@@ -45,13 +65,18 @@ describe('test/app/controller/admin/auth.test.ts', () => {
   });
 
   describe('POST /admin/login', () => {
-    it('opens a session under a new id (no fixation): the pre-login id opens nothing', async () => {
+    it('opens a session under a new id (no fixation): a session id held before the login opens nothing after it', async () => {
       const admin = await createAdmin(app, 'viewer');
+      const other = await createAdmin(app, 'viewer');
       const client = new AdminClient(app);
-      await client.get('/admin/login');
+      assert.strictEqual((await client.login(other.username)).status, 302);
       const before = client.sessionId;
+      const csrfBefore = client.cookies.get('EGGCHAT_ADMIN_CSRF');
       assert.ok(before);
+      // The same browser (its session cookie known, as a planted one would be) logs in as someone else.
+      await client.get('/admin');
       const res = await client.post('/admin/login', { username: admin.username, password: ADMIN_PASSWORD });
+      assert.notStrictEqual(client.cookies.get('EGGCHAT_ADMIN_CSRF'), csrfBefore, 'a new CSRF secret at login');
       assert.strictEqual(res.status, 302);
       assert.strictEqual(res.headers.location, '/admin');
       assert.ok(client.sessionId && client.sessionId !== before, 'a new session id at login');
@@ -151,12 +176,14 @@ describe('test/app/controller/admin/auth.test.ts', () => {
       const sid = client.sessionId!;
       assert.doesNotMatch(Buffer.from(sid.split('.')[0], 'base64').toString('latin1'), /adminId/);
       // The store entry gone (as after the idle timeout): the cookie alone opens nothing.
-      const redis = (app as any).redis;
-      const keys: string[] = redis ? await redis.keys('admin_session:*')
-        : (await app.model.query("SELECT `key` FROM kv_store WHERE `key` LIKE 'admin_session:%'", { type: 'SELECT' }) as any[]).map(row => row.key);
-      assert.ok(keys.length > 0, 'the session is stored server-side');
-      for (const key of keys) await app.kvStore.del(key);
+      const ids = await storedSessionIds();
+      assert.ok(ids.length > 0, 'the session is stored server-side');
+      app.mockLog();
+      for (const id of ids) await app.kvStore.del(`admin_session:${id}`);
       assert.strictEqual((await client.get('/admin')).status, 302);
+      // The missed session is logged without its id.
+      app.expectLog('[admin session] missed', 'coreLogger');
+      for (const id of ids) app.notExpectLog(id, 'coreLogger');
     });
 
     it('a disabled admin is out at its next request', async () => {
