@@ -88,6 +88,12 @@ function pidFrom(file: string): number {
   return Number(fs.readFileSync(file, 'utf8').trim());
 }
 
+/** SIGSTOP / SIGCONT to the replica's mariadbd: it stops answering without closing its connections. */
+export function pauseReplica(paused: boolean): void {
+  const pidFile = path.join(path.dirname(env.DB_REPLICA_SOCKET), 'mysqld.pid');
+  process.kill(pidFrom(pidFile), paused ? 'SIGSTOP' : 'SIGCONT');
+}
+
 export function killRedis(port: number): void {
   process.kill(pidFrom(path.join(CLUSTER_DIR, `redis-${port}`, 'redis.pid')), 'SIGKILL');
 }

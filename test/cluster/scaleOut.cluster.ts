@@ -3,8 +3,8 @@ import { call, Reply, sleep } from '../helpers/server';
 import { PASSWORD } from '../helpers/api';
 import { ChatClient, connectReady } from '../helpers/socket';
 import {
-  A, B, NGINX, Account, befriend, friendIds, killInstance, killRedis, masterOf, ok, register, restartInstance,
-  restartRedis, sql, waitUntil,
+  A, B, NGINX, Account, befriend, friendIds, killInstance, killRedis, masterOf, ok, pauseReplica, register,
+  restartInstance, restartRedis, sql, waitUntil,
 } from './ensemble';
 
 /**
@@ -115,6 +115,21 @@ describe('test/cluster/scaleOut.cluster.ts', function() {
       assert.ok((await friendIds(B, writer)).includes(other.id), 'the writer sees it');
       assert.ok((await friendIds(A, other)).includes(writer.id), 'the other party too: the stopped replica is not read');
       sql('replica', 'START SLAVE SQL_THREAD');
+    });
+  });
+
+  describe('a replica that stops answering', () => {
+    afterEach(() => pauseReplica(false));
+
+    it('is left out within a check: reads of a caller without a recent write answer 200 and correctly', async () => {
+      const [ writer, other ] = [ await register(A), await register(B) ];
+      await befriend(A, writer, other, B);
+      await sleep(6500); // both markers expire: their reads would go to the replica
+      pauseReplica(true);
+      await sleep(2000); // REPLICA_CHECK_MS 500: the check times out and leaves it out
+      for (const port of [ A, B, A, B ]) {
+        assert.ok((await friendIds(port, other)).includes(writer.id), 'read from the primary, not stuck on the replica');
+      }
     });
   });
 

@@ -14,7 +14,9 @@ export async function resetDatabase(app: Application): Promise<void> {
   tables.sort((a, b) => Number(a === 'user') - Number(b === 'user'));
   for (const table of tables) await app.model.query(`DELETE FROM \`${table}\``);
   const redis = (app as any).redis;
-  if (redis) await redis.flushdb();
+  // A Redis Cluster (the ensemble, npm run test:cluster): FLUSHDB on every master, not on one node.
+  if (redis?.isCluster) await Promise.all(redis.nodes('master').map((node: any) => node.flushdb()));
+  else if (redis) await redis.flushdb();
 }
 
 export function isMysql(app: Application): boolean {
