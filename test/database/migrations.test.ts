@@ -8,7 +8,7 @@ import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequeli
 import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
 
 const MIGRATE_DB = 'eggchat_migrate_test';
-const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'chat_inbox_seq', 'group', 'group_user', 'group_log' ];
+const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'chat_inbox_seq', 'group', 'group_user', 'group_log', 'askanswer' ];
 const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
 
 /** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
@@ -154,6 +154,16 @@ const SPEC: Record<string, Record<string, ColumnSpec>> = {
     skip_user_id: { kind: 'ref', nullable: true },
     payload: { kind: 'text', nullable: false },
     create_time: { kind: 'date', nullable: true },
+  },
+  // Auto-answers (issue 19; docs/design/askanswer.md): a user's or a group owner's questions and answers.
+  askanswer: {
+    id: { kind: 'id' },
+    owner_type: { kind: 'enum', values: [ 'single', 'group' ] },
+    owner_id: { kind: 'ref', nullable: false },
+    ask: { kind: 'string', length: 200, nullable: false },
+    answer: { kind: 'text', nullable: false },
+    like_count: { kind: 'int', nullable: false, default: '0' },
+    ...TIMESTAMPS,
   },
   kv_store: {
     key: { kind: 'string', length: 191, nullable: false },
