@@ -144,9 +144,11 @@ describe('test/cluster/scaleOut.cluster.ts', function() {
     it('Redis master failover: a few seconds of 503 at most, the session survives, every accepted message arrives', async () => {
       const [ alice, bob ] = [ await register(A), await register(B) ];
       await befriend(A, alice, bob, B);
-      await sleep(500); // the session key reaches the master's replica (asynchronous replication)
       const bobOnB = await connectReady(B, bob.token);
       sockets.push(bobOnB);
+      // A new session, and its master killed as soon as the login has answered: the store waited for a replica's
+      // acknowledgement (WAIT 1), so the promoted replica has it.
+      alice.token = ok(await call(A, 'POST', '/api/loginChat', { body: { username: alice.username, password: PASSWORD } }), 'login').token;
       const victim = masterOf(`chat_user_${alice.id}`);
       killRedis(victim);
       restore = () => restartRedis(victim);

@@ -18,6 +18,8 @@ const UNLESS_PAST_DEADLINE = `
 local now = redis.call('TIME')
 if tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000) >= tonumber(ARGV[1]) then return -1 end`;
 const TOO_LATE = -1;
+/** Redis Cluster: how long a write waits for a replica's acknowledgement (WAIT 1) at most. */
+const REPLICA_ACK_MS = 100;
 
 // Answers the value it replaced and that value's remaining lifetime, for an undo.
 const SET_BEFORE_DEADLINE = `${UNLESS_PAST_DEADLINE}
@@ -106,10 +108,26 @@ export class RedisKeyValueStore implements KeyValueStore {
     const timeoutMs: number | undefined = (this.redis as any).isCluster ? options.redisOptions?.commandTimeout : options.commandTimeout;
     // Without a command timeout the app never gives up on a command: there is no deadline to keep to.
     const deadline = timeoutMs && timeoutMs > 0 ? Date.now() + Math.floor(timeoutMs / 2) : Number.MAX_SAFE_INTEGER;
-    const result = await this.redis.eval(script, 1, key, deadline, ...args);
+    const result = (this.redis as any).isCluster
+      ? await this.evalAndReplicate(script, key, deadline, args, timeoutMs)
+      : await this.redis.eval(script, 1, key, deadline, ...args);
     if (result === TOO_LATE) {
       throw new ServiceUnavailableError(new Error(`Redis ran a write to ${key} after its deadline`));
     }
+    return result;
+  }
+
+  /**
+   * Redis Cluster: the write, then `WAIT 1` on the same connection (one pipeline, routed to the key's master),
+   * so a session, a logout or a writer marker is on a replica before the request answers: a master that dies
+   * right after (its replica promoted) does not take it along. Asynchronous replication would otherwise lose
+   * the last writes. A replica that does not acknowledge in time (none left) does not fail the write.
+   */
+  private async evalAndReplicate(script: string, key: string, deadline: number, args: Array<string | number>, timeoutMs: number | undefined): Promise<unknown> {
+    const waitMs = Math.max(10, Math.min(REPLICA_ACK_MS, Math.floor((timeoutMs || REPLICA_ACK_MS * 4) / 4)));
+    const [[ err, result ]] = await (this.redis as any).pipeline().eval(script, 1, key, deadline, ...args).wait(1, waitMs)
+      .exec() as Array<[Error | null, unknown]>;
+    if (err) throw err;
     return result;
   }
 }

@@ -4,6 +4,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { assertDatabaseReachable, assertJwtSecret, assertRedisReachable, StartupError } from '../../../app/lib/startup';
 import { DEFAULT_JWT_SECRET } from '../../../config/config.default';
+import { startRedis } from '../../helpers/server';
 
 const BASE_DIR = path.resolve(__dirname, '..', '..', '..');
 
@@ -134,6 +135,18 @@ describe('test/app/lib/startup.test.ts', () => {
 
     it('does nothing without REDIS_URL', async () => {
       await assertRedisReachable(undefined, 500);
+    });
+
+    it('Redis Cluster: one answering seed node is enough; none answering names every node in one line', async () => {
+      const [ dead1, dead2 ] = [ await closedPort(), await closedPort() ];
+      await rejectsWithin(assertRedisReachable({ cluster: true, nodes: [{ host: '127.0.0.1', port: dead1 }, { host: '127.0.0.1', port: dead2 }] } as any, 500), 3000,
+        new RegExp(`^Cannot reach any Redis Cluster node \\(REDIS_CLUSTER_NODES\\): Cannot reach Redis at 127\\.0\\.0\\.1:${dead1} .*; Cannot reach Redis at 127\\.0\\.0\\.1:${dead2} `));
+      const live = await startRedis();
+      try {
+        await assertRedisReachable({ cluster: true, nodes: [{ host: '127.0.0.1', port: dead1 }, { host: '127.0.0.1', port: live.port }] } as any, 500);
+      } finally {
+        await live.kill();
+      }
     });
   });
 
