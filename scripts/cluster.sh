@@ -137,6 +137,11 @@ start_nginx() {
 
 up() {
   [ -e "$DIR/env" ] && die "$DIR/env exists: the ensemble is up (npm run cluster:down first)"
+  local port
+  for port in $REDIS_PORTS $(seq $((BASE + 10000)) $((BASE + 10005))) "$DB_PRIMARY" "$DB_REPLICA" "$APP_A" "$APP_B" "$NGINX"; do
+    # Something else listening there would be taken for ours: choose another CLUSTER_PORT_BASE.
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is in use (CLUSTER_PORT_BASE=$BASE)"
+  done
   mkdir -p "$DIR"
   start_redis
   start_databases
