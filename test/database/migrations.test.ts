@@ -8,7 +8,7 @@ import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequeli
 import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
 
 const MIGRATE_DB = 'eggchat_migrate_test';
-const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'chat_inbox_seq', 'group', 'group_user', 'group_log', 'askanswer' ];
+const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'chat_inbox_seq', 'group', 'group_user', 'group_log', 'askanswer', 'admin_users', 'admin_audit_log' ];
 const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
 
 /** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
@@ -164,6 +164,31 @@ const SPEC: Record<string, Record<string, ColumnSpec>> = {
     answer: { kind: 'text', nullable: false },
     like_count: { kind: 'int', nullable: false, default: '0' },
     ...TIMESTAMPS,
+  },
+  // The admin console (issue 20): operators' accounts and the append-only audit log.
+  admin_users: {
+    id: { kind: 'id' },
+    username: { kind: 'string', length: 50, nullable: false },
+    password: { kind: 'string', length: 255, nullable: false },
+    role: { kind: 'enum', values: [ 'owner', 'operator', 'viewer' ], default: 'viewer' },
+    status: { kind: 'tinyint', nullable: false, default: '1' },
+    last_login: { kind: 'date', nullable: true },
+    last_login_ip: { kind: 'string', length: 45, nullable: true },
+    create_time: { kind: 'date', nullable: true },
+    update_time: { kind: 'date', nullable: true },
+  },
+  admin_audit_log: {
+    id: { kind: 'bigid' },
+    admin_id: { kind: 'ref', nullable: true },
+    admin_username: { kind: 'string', length: 50, nullable: false, default: '' },
+    action: { kind: 'string', length: 40, nullable: false },
+    target_type: { kind: 'string', length: 20, nullable: false, default: '' },
+    target_id: { kind: 'ref', nullable: true },
+    outcome: { kind: 'string', length: 10, nullable: false },
+    before_json: { kind: 'text', nullable: true },
+    after_json: { kind: 'text', nullable: true },
+    ip: { kind: 'string', length: 45, nullable: false, default: '' },
+    create_time: { kind: 'date', nullable: false },
   },
   kv_store: {
     key: { kind: 'string', length: 191, nullable: false },
@@ -356,7 +381,7 @@ describe('test/database/migrations.test.ts', () => {
     });
 
     it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
-      assert.strictEqual(applied.length, 9);
+      assert.strictEqual(applied.length, 11);
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
     });
