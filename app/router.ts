@@ -105,4 +105,8 @@ export default (app: Application) => {
   router.post('/admin/users/:id/enable', consoleRoute('operator', 'user.enable'), adminPages.users.enable);
   router.post('/admin/users/:id/delete', consoleRoute('owner', 'user.delete'), adminPages.users.destroy);
   router.get('/admin/audit', consoleRoute('viewer'), adminPages.audit.index);
+  router.get('/admin/admins', consoleRoute('owner'), adminPages.admins.index);
+  router.post('/admin/admins', consoleRoute('owner', 'admin.create'), adminPages.admins.create);
+  router.post('/admin/admins/:id/disable', consoleRoute('owner', 'admin.disable'), adminPages.admins.setStatus);
+  router.post('/admin/admins/:id/enable', consoleRoute('owner', 'admin.enable'), adminPages.admins.setStatus);
 };

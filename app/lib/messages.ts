@@ -136,4 +136,8 @@ export const ADMIN_MSG = {
   userMissing: '即时通讯用户不存在',
   usernameTaken: '即时通讯用户账号已存在',
   avatarInvalid: '头像必须是 http(s) 图片地址',
+  adminMissing: '管理员不存在',
+  adminTaken: '管理员账号已存在',
+  adminSelf: '不能禁用自己',
+  adminPasswordWeak: '密码至少 10 位，且同时包含字母和数字，不能包含账号',
 } as const;

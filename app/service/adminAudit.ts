@@ -13,10 +13,10 @@ export default class AdminAuditService extends Service {
   }
 
   /** A refused write (role, CSRF, validation, a missing user…): recorded on its own, never failing the answer. */
-  async refused(entry: { adminId: number | null; adminUsername: string; action: string; targetId: number | null; status: number; reason: string; ip: string }): Promise<void> {
+  async refused(entry: { adminId: number | null; adminUsername: string; action: string; targetType: string; targetId: number | null; status: number; reason: string; ip: string }): Promise<void> {
     try {
       await this.app.transaction(transaction => appendAudit(this.db, transaction, {
-        adminId: entry.adminId, adminUsername: entry.adminUsername, action: entry.action, targetType: entry.targetId ? 'user' : '', targetId: entry.targetId,
+        adminId: entry.adminId, adminUsername: entry.adminUsername, action: entry.action, targetType: entry.targetType, targetId: entry.targetId,
         outcome: entry.status === 403 || entry.status === 401 ? 'denied' : 'failed', after: { status: entry.status, reason: entry.reason }, ip: entry.ip,
       }));
     } catch (err: any) {

@@ -371,6 +371,10 @@ function ADMIN_ROUTES(): Route[] {
     write('/admin/users/:id/disable'),
     write('/admin/users/:id/enable'),
     write('/admin/users/:id/delete'),
+    page('/admin/admins'),
+    { method: 'POST', path: '/admin/admins', expected: [ 403 ], admin: true, fields: [ text('username'), text('password'), text('role'), text('_csrf') ] },
+    write('/admin/admins/:id/disable'),
+    write('/admin/admins/:id/enable'),
   ];
 }
 
