@@ -104,8 +104,8 @@ export interface CareConfig {
   passwordFailPerUser: ThrottleRule;
   /** The tips pushed on connect (app/lib/tips.ts): on/off, and the window within which a user gets them once. */
   tips: { enabled: boolean; windowSeconds: number };
-  /** Auto-answers (app/service/askanswer.ts): per-owner limits and the reply's delay. */
-  askanswer: { maxPerOwner: number; maxAskLength: number; maxAnswerLength: number; replyDelayMs: number };
+  /** Auto-answers (app/service/askanswer.ts): per-owner limits. */
+  askanswer: { maxPerOwner: number; maxAskLength: number; maxAnswerLength: number };
 }
 
 export interface MediaConfig {
@@ -379,8 +379,6 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
         maxPerOwner: intFromEnv('ASKANSWER_MAX_PER_OWNER', 200),
         maxAskLength: Math.min(intFromEnv('ASKANSWER_MAX_ASK_LENGTH', 200), 200),
         maxAnswerLength: intFromEnv('ASKANSWER_MAX_ANSWER_LENGTH', 2000),
-        // The original's 1.2 s.
-        replyDelayMs: intFromEnv('ASKANSWER_REPLY_DELAY_MS', 1200),
       },
     },
   };

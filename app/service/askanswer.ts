@@ -146,25 +146,29 @@ export default class AskanswerService extends Service {
   }
 
   /**
-   * After a committed send carrying `options.askanswer`: the auto-reply, after the original's delay, once
-   * per sent message (a retried send with the same idempotency key answers the first message and
-   * schedules nothing more). Best effort: a failure is logged; the asker's message stays sent.
+   * After a committed send carrying `options.askanswer`: the auto-reply, committed before the send is
+   * answered 200 (durable: a worker killed after the 200 cannot lose it), once per sent message (a retried
+   * send with the same idempotency key answers the first message and replies nothing more). No delay: the
+   * original's 1.2 s wait lived in memory (docs/COMPATIBILITY.md). A failure is logged and its once-key
+   * released, so a retry of the send may answer it; the asker's message stays sent.
    */
   async afterSend(me: AuthenticatedUser, input: SendInput, sent: MessageObject): Promise<void> {
     if (!input.options || !(input.options as any).askanswer) return;
+    const key = `askanswer:reply:${sent.id}`;
     try {
-      const once = await this.app.kvStore.incr(`askanswer:reply:${sent.id}`, 86400);
+      const once = await this.app.kvStore.incr(key, 86400);
       if (once.count > 1) return;
     } catch (err: any) {
       // The message is sent; only its auto-reply is lost (the store is down).
       this.app.logger.warn('[askanswer] no auto-reply to message %s: %s', sent.id, err?.message);
       return;
     }
-    const timer = setTimeout(() => {
-      this.app.createAnonymousContext().service.askanswer.reply(me.id, sent)
-        .catch(err => this.app.logger.warn('[askanswer] auto-reply to message %s failed: %s', sent.id, err?.message));
-    }, this.limits.replyDelayMs);
-    timer.unref();
+    try {
+      await this.reply(me.id, sent);
+    } catch (err: any) {
+      this.app.logger.warn('[askanswer] auto-reply to message %s failed: %s', sent.id, err?.message);
+      await this.app.kvStore.del(key).catch(() => undefined);
+    }
   }
 
   /**
