@@ -1,25 +1,11 @@
 import * as assert from 'node:assert';
-import { execFile } from 'node:child_process';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { app } from 'egg-mock/bootstrap';
 import { isMysql, resetDatabase } from '../helpers/db';
+import { runSeedScript as seed } from '../helpers/seedScript';
 import { AdminClient } from '../helpers/admin';
 
 // database/seeders/20261202000510-admin-console-owner.js through `npm run admin:create` / `admin:dev-owner`
 // (scripts/seed.js console-admin | console-dev-owner), on the database of the running test app.
-
-const ROOT = path.resolve(__dirname, '..', '..');
-interface Run { code: number; stdout: string; stderr: string }
-
-function seed(args: string[], env: Record<string, string>): Promise<Run> {
-  const childEnv = { PATH: process.env.PATH!, HOME: process.env.HOME || os.tmpdir(), ...env };
-  return new Promise(resolve => {
-    // stdin is not a terminal here: the script may not prompt.
-    execFile(process.execPath, [ path.join(ROOT, 'scripts', 'seed.js'), ...args ], { cwd: ROOT, env: childEnv, timeout: 60_000 },
-      (err: any, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
-  });
-}
 
 function appDatabaseEnv(): Record<string, string> {
   const options = app.config.sequelize as any;

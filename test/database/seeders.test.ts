@@ -1,5 +1,4 @@
 import * as assert from 'node:assert';
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -7,6 +6,7 @@ import { app } from 'egg-mock/bootstrap';
 import { QueryTypes, Sequelize } from 'sequelize';
 import { verifyPassword } from '../../app/lib/password';
 import { isMysql, resetDatabase } from '../helpers/db';
+import { runSeedScript as seed, SeedRun as Run } from '../helpers/seedScript';
 import { assertFail, assertOk, login, uniqueName } from '../helpers/api';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -14,19 +14,7 @@ const { adminCredentialProblem } = require('../../database/lib/accounts');
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { removeDemo } = require('../../database/seeders/20250701000200-demo-data');
 
-const ROOT = path.resolve(__dirname, '..', '..');
 const SCRYPT_FORMAT = /^scrypt\$16384\$8\$1\$[A-Za-z0-9+/]{22}==\$[A-Za-z0-9+/]{86}==$/;
-
-interface Run { code: number; stdout: string; stderr: string }
-
-/** `npm run seed:admin` / `npm run seed:demo -- …` as a child process, with only the given database settings. */
-function seed(args: string[], env: Record<string, string>): Promise<Run> {
-  const childEnv = { PATH: process.env.PATH!, HOME: process.env.HOME || os.tmpdir(), ...env };
-  return new Promise(resolve => {
-    execFile(process.execPath, [ path.join(ROOT, 'scripts', 'seed.js'), ...args ], { cwd: ROOT, env: childEnv, timeout: 60_000 },
-      (err: any, stdout, stderr) => resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }));
-  });
-}
 
 function ok(run: Run): string {
   assert.strictEqual(run.code, 0, `exit ${run.code}\n${run.stdout}\n${run.stderr}`);
