@@ -105,6 +105,11 @@ export default (app: Application) => {
   router.post('/admin/users/:id/enable', consoleRoute('operator', 'user.enable'), adminPages.users.enable);
   router.post('/admin/users/:id/delete', consoleRoute('owner', 'user.delete'), adminPages.users.destroy);
   router.get('/admin/audit', consoleRoute('viewer'), adminPages.audit.index);
+  // Auto-answers (issue 20 §3): every owner's entries; operators edit and delete, each write audited.
+  router.get('/admin/askanswers', consoleRoute('viewer'), adminPages.askanswers.index);
+  router.get('/admin/askanswers/:id', consoleRoute('viewer'), adminPages.askanswers.show);
+  router.post('/admin/askanswers/:id/edit', consoleRoute('operator', 'askanswer.update'), adminPages.askanswers.update);
+  router.post('/admin/askanswers/:id/delete', consoleRoute('operator', 'askanswer.delete'), adminPages.askanswers.destroy);
   router.get('/admin/admins', consoleRoute('owner'), adminPages.admins.index);
   router.post('/admin/admins', consoleRoute('owner', 'admin.create'), adminPages.admins.create);
   router.post('/admin/admins/:id/disable', consoleRoute('owner', 'admin.disable'), adminPages.admins.setStatus);

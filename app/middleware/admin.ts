@@ -76,7 +76,7 @@ export async function renderAdminError(ctx: Context, error: HttpError): Promise<
   }
   const admin = ctx.state.admin as { id: number; username: string } | undefined;
   if (ctx.method === 'POST' && ctx.path !== '/admin/login') {
-    const id = /^\/admin\/(users|admins)\/(\d{1,10})\//.exec(ctx.path);
+    const id = /^\/admin\/(users|admins|askanswers)\/(\d{1,10})\//.exec(ctx.path);
     await ctx.service.adminAudit.refused({
       adminId: admin?.id ?? null, adminUsername: admin?.username ?? '', action: ctx.state.adminAction || `POST ${ctx.path}`.slice(0, 40),
       targetType: id ? id[1].slice(0, -1) : '', targetId: id ? Number(id[2]) : null, status: error.status, reason: error.message, ip: ctx.ip,

@@ -1,5 +1,6 @@
 import { Sequelize, Transaction } from 'sequelize';
 import { isUniqueViolation, selectRows, txRows, txRun } from '../lib/rawQuery';
+import { escapeLike } from '../lib/like';
 
 // Every statement through lib/rawQuery.ts (the driver's own date handling, as repository/message.ts):
 // a Date written here reads back as the same instant on both profiles.
@@ -73,4 +74,31 @@ export async function updateEntry(sequelize: Sequelize, id: number, ask: string,
 
 export async function deleteEntry(sequelize: Sequelize, id: number, transaction: Transaction): Promise<boolean> {
   return await change(sequelize, transaction, 'DELETE FROM askanswer WHERE id = ?', [ id ]) === 1;
+}
+
+/** What the admin console's auto-answers page filters by: question text (contains), owner, and a keyset cursor. */
+export interface AskPageFilter { ask?: string; ownerType?: 'single' | 'group'; ownerId?: number; beforeId?: number }
+
+/** A page of every owner's entries, newest first (keyset on id: as fast on the last page as on the first). */
+export function pageEntries(sequelize: Sequelize, filter: AskPageFilter, limit: number): Promise<AskRow[]> {
+  const where: string[] = [];
+  const values: unknown[] = [];
+  if (filter.ask) {
+    where.push("ask LIKE ? ESCAPE '!'");
+    values.push(`%${escapeLike(filter.ask)}%`);
+  }
+  if (filter.ownerType) {
+    where.push('owner_type = ?');
+    values.push(filter.ownerType);
+  }
+  if (filter.ownerId !== undefined) {
+    where.push('owner_id = ?');
+    values.push(filter.ownerId);
+  }
+  if (filter.beforeId !== undefined) {
+    where.push('id < ?');
+    values.push(filter.beforeId);
+  }
+  const clause = where.length ? ` WHERE ${where.join(' AND ')}` : '';
+  return select(sequelize, `SELECT ${COLUMNS} FROM askanswer${clause} ORDER BY id DESC LIMIT ?`, [ ...values, limit ]);
 }

@@ -5,7 +5,7 @@ import { MSG } from '../../lib/messages';
 const OWNER_TYPES = [ 'single', 'group' ] as const;
 
 /** The rules of the six routes; the length limits come from the configuration (ASKANSWER_MAX_*). */
-function rulesOf(limits: { maxAskLength: number; maxAnswerLength: number }) {
+export function rulesOf(limits: { maxAskLength: number; maxAnswerLength: number }) {
   const type = choice('问答类型', OWNER_TYPES);
   const owner = integer('问答所属id');
   const ask = text('问题', { max: limits.maxAskLength });
