@@ -32,7 +32,8 @@ export default class AdminUsersService extends Service {
   async detail(userId: number) {
     const user = await findUserForAdmin(this.db, userId);
     if (!user) throw new HttpError(404, ADMIN_MSG.userMissing);
-    return { user, counts: await relationCounts(this.db, userId) };
+    const [ counts, session ] = await Promise.all([ relationCounts(this.db, userId), this.service.token.liveSession(userId) ]);
+    return { user, counts, session };
   }
 
   /** Runs `work` on the user (404 when absent) and writes the audit row in the same transaction. */

@@ -126,6 +126,17 @@ export default class TokenService extends Service {
   }
 
   /**
+   * What the store holds of an account's live session, for the admin console (never its value, which
+   * names the sid): whether one exists and when it expires. `tracked` is false with SINGLE_SESSION=0,
+   * where sessions are kept per sid and are not listed.
+   */
+  async liveSession(userId: number): Promise<{ tracked: boolean; live: boolean; expiresAt: Date | null }> {
+    if (!this.config.chat.singleSession) return { tracked: false, live: false, expiresAt: null };
+    const stored = await this.app.kvStore.peek(this.sessionKey(userId, ''));
+    return { tracked: true, live: !!stored, expiresAt: stored ? new Date(Date.now() + stored.ttlMs) : null };
+  }
+
+  /**
    * Ends every session of an account that was disabled or deleted (admin console): its stored session is
    * removed (single sessions; with SINGLE_SESSION=0 the account's status alone refuses its tokens) and
    * every socket of it, on every worker and instance, closes at once.

@@ -281,4 +281,34 @@ describe('test/app/controller/admin/users.test.ts', () => {
       assert.strictEqual((await audit('user.delete', gone.id))[0].outcome, 'ok');
     });
   });
+
+  describe('GET /admin/users/:id — recent sessions and devices', () => {
+    it('the live session (exists, its expiry) from the store, the last login and address, the device columns; never the token, sid or hash', async () => {
+      const user = await registerUser(app);
+      const logged = await login(app, user.username);
+      const token = assertOk(logged).token as string;
+      await app.model.query("UPDATE `user` SET uniplatform = 'android', devicebrand = '<b>brand</b>' WHERE id = ?", { replacements: [ user.id ] });
+      const before = Date.now();
+      const page = await viewer.get(`/admin/users/${user.id}`);
+      assert.strictEqual(page.status, 200);
+      const live = /id="live-session">([^<]*)</.exec(page.text)![1];
+      const expires = /(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)/.exec(live);
+      assert.ok(expires, live);
+      const ttl = new Date(expires[1].replace(' ', 'T') + 'Z').getTime() - before;
+      assert.ok(Math.abs(ttl - app.config.chat.tokenTtlSeconds * 1000) < 60_000, String(ttl));
+      const row = await userRow(user.id);
+      assert.ok(/id="last-login">\d{4}-/.test(page.text));
+      assert.ok(page.text.includes(row.last_login_ip));
+      assert.ok(/id="device">[^<]*android/.test(page.text));
+      assert.ok(page.text.includes('&lt;b&gt;brand&lt;/b&gt;'));
+      const sid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid as string;
+      assert.ok(sid && sid.length >= 8, sid);
+      for (const secret of [ token, sid, row.password, user.token ]) assert.ok(!page.text.includes(secret));
+
+      await operator.get(`/admin/users/${user.id}`);
+      assert.strictEqual((await operator.post(`/admin/users/${user.id}/disable`)).status, 302);
+      const after = await viewer.get(`/admin/users/${user.id}`);
+      assert.ok(after.text.includes('id="live-session">无<') || after.text.includes('id="live-session">None<'), /id="live-session">([^<]*)</.exec(after.text)![1]);
+    });
+  });
 });
