@@ -40,6 +40,8 @@ const { renderPngs } = require('./lib/plot');
 const messaging = require('./lib/messaging');
 const groups = require('./lib/groups');
 const media = require('./lib/media');
+const { createBenchAdmin, adminLogin, adminScenarios } = require('./lib/admin');
+const { prng } = require('./lib/util');
 
 const argv = new Set(process.argv.slice(2));
 const listOption = name => (process.argv.slice(2).find(a => a.startsWith(`--${name}=`)) || '').slice(name.length + 3).split(',').filter(Boolean);
@@ -111,6 +113,8 @@ function serverEnv(profile, port) {
     LOGIN_FAIL_LIMIT_IP: '1000000000',
     REGISTER_LIMIT_IP: '1000000000',
     APPLY_LIMIT_DAILY: '1000000000',
+    // The admin console's rows (bench/lib/admin.js) need it on (off by default in production).
+    ADMIN_ENABLED: '1',
   });
   // Experiment knobs, off by default, for the eggchat server only: node flags (e.g. a heap cap) and
   // other variables, as space-separated KEY=VALUE pairs (e.g. MALLOC_MMAP_THRESHOLD_=131072).
@@ -370,6 +374,9 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
   log(`logging in ${actorIds.length} actors through the API`);
   Object.assign(world.tokens, await loginAll(app.url, actorIds));
 
+  // The admin console's rows: a viewer logged in through its form (bench/lib/admin.js).
+  const adminCookie = await adminLogin(app.url, await createBenchAdmin(sequelize));
+
   report.cold = await firstRequests(app.url, '/api/chat/goodfriendlist/1', world.tokens[ACTORS.f2000], 4);
   log(`first goodfriendlist(2,000) requests: ${report.cold.map(v => v.toFixed(1)).join(', ')} ms`);
 
@@ -382,7 +389,10 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
     return bareCache[connections];
   };
 
-  for (const scenario of mainScenarios(world, { connections: CONNECTIONS }).filter(s => !ONLY.length || ONLY.includes(s.id))) {
+  const scenarios = mainScenarios(world, { connections: CONNECTIONS });
+  // Before the login row, which stays last (see bench/lib/scenarios.js).
+  scenarios.splice(scenarios.length - 1, 0, ...adminScenarios(world, adminCookie, CONNECTIONS, prng(11)));
+  for (const scenario of scenarios.filter(s => !ONLY.length || ONLY.includes(s.id))) {
     const bareResult = await bareFor(scenario.connections);
     // A profiled row: the workers' profilers run exactly while the meter does (after the warm-up).
     const profiling = PROFILE_ROWS.includes(scenario.id) ? app.workerPids() : null;
