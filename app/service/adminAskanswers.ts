@@ -2,7 +2,6 @@ import { Service } from 'egg';
 import { Sequelize, Transaction } from 'sequelize';
 import { BusinessError, HttpError } from '../lib/errors';
 import { MSG } from '../lib/messages';
-import { appendAudit } from '../repository/adminAudit';
 import { AskPageFilter, AskRow, deleteEntry, findById, pageEntries, updateEntry } from '../repository/askanswer';
 import { AdminActor } from './adminAuth';
 
@@ -32,17 +31,10 @@ export default class AdminAskanswersService extends Service {
   }
 
   /** Runs `work` on the entry (404 when absent) and writes the audit row (before → after) in the same transaction. */
-  private async change(actor: AdminActor, ip: string, action: string, id: number,
+  private change(actor: AdminActor, ip: string, action: string, id: number,
     work: (transaction: Transaction, row: AskRow, now: Date) => Promise<unknown>): Promise<void> {
-    await this.app.transaction(async transaction => {
-      const now = new Date();
-      const row = await findById(this.db, id, transaction);
-      if (!row) throw new HttpError(404, MSG.askMissing);
-      const after = await work(transaction, row, now);
-      await appendAudit(this.db, transaction, {
-        adminId: actor.id, adminUsername: actor.username, action, targetType: 'askanswer', targetId: id, outcome: 'ok', before: snapshot(row), after, ip,
-      }, now);
-    });
+    return this.service.adminAudit.change(actor, ip, action,
+      { type: 'askanswer', id, load: transaction => findById(this.db, id, transaction), missing: MSG.askMissing, snapshot }, work);
   }
 
   async update(actor: AdminActor, ip: string, id: number, input: { ask: string; answer: string }): Promise<void> {

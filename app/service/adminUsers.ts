@@ -37,17 +37,10 @@ export default class AdminUsersService extends Service {
   }
 
   /** Runs `work` on the user (404 when absent) and writes the audit row in the same transaction. */
-  private async change(actor: AdminActor, ip: string, action: string, userId: number,
+  private change(actor: AdminActor, ip: string, action: string, userId: number,
     work: (transaction: Transaction, user: UserDetailRow, now: Date) => Promise<unknown>): Promise<void> {
-    await this.app.transaction(async transaction => {
-      const now = new Date();
-      const user = await findUserForAdmin(this.db, userId, transaction);
-      if (!user) throw new HttpError(404, ADMIN_MSG.userMissing);
-      const after = await work(transaction, user, now);
-      await appendAudit(this.db, transaction, {
-        adminId: actor.id, adminUsername: actor.username, action, targetType: 'user', targetId: userId, outcome: 'ok', before: snapshot(user), after, ip,
-      }, now);
-    });
+    return this.service.adminAudit.change(actor, ip, action,
+      { type: 'user', id: userId, load: transaction => findUserForAdmin(this.db, userId, transaction), missing: ADMIN_MSG.userMissing, snapshot }, work);
   }
 
   /** A registered user (with its user_info row), as the original's /admin/chatuser/save. */
