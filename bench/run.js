@@ -65,6 +65,9 @@ const WRITE_DOCS = !argv.has('--no-docs') && (!ONLY.length || MESSAGING_ONLY);
 const KEEP = argv.has('--keep');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
 const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
+// Two benches on one machine (another checkout, BENCH_PORT set) must not stop each other's servers:
+// egg-scripts stops by exact title, so a run on its own port gets its own titles.
+const TITLE = process.env.BENCH_PORT ? `eggchat-bench-${BASE_PORT}` : 'eggchat-bench';
 // BENCH_LABEL=heapcap: a variant run, kept apart (bench/results/<profile>-<mode>-<label>.json, its own docs section).
 // A run of only some rows (--only) never replaces a whole run's JSON or docs section: it is labelled
 // "partial" unless it has a label of its own, and leaves docs/ alone.
@@ -231,9 +234,9 @@ async function main() {
   // Reassigned by the messaging rows (a fresh server, same title): the finally stops whichever runs.
   const mainProfiled = PROFILE_ROWS.some(id => !SOCKET_ROWS.includes(id));
   const appEnv = mainProfiled ? cpuProfile.hookEnv(serverEnv(profile, BASE_PORT), { profileDir: cpuProfile.PROFILE_DIR }) : serverEnv(profile, BASE_PORT);
-  let app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: appEnv, extraArgs: SERVER_ARGS });
+  let app = new EggServer({ name: 'eggchat', title: TITLE, baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: appEnv, extraArgs: SERVER_ARGS });
   const bareEnv = { ...serverEnv(profile, BASE_PORT + 1) };
-  const bare = new EggServer({ name: 'bare-egg', title: 'eggchat-bench-bare', baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
+  const bare = new EggServer({ name: 'bare-egg', title: `${TITLE}-bare`, baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
 
   const report = { meta: {}, rows: [] };
   let sequelize;
@@ -265,7 +268,7 @@ async function main() {
       await app.stop();
       const env = messaging.messagingServerEnv(serverEnv(profile, BASE_PORT));
       const tokens = await messaging.mintSessions({ sequelize, profile, ids, secret: env.JWT_SECRET, passwordHash: seeder.passwordHash, passwordFingerprint, env });
-      app = new EggServer({ name: 'eggchat', title: 'eggchat-bench', baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env, extraArgs: SERVER_ARGS });
+      app = new EggServer({ name: 'eggchat', title: TITLE, baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env, extraArgs: SERVER_ARGS });
       await app.start();
       if (wants('messaging')) {
         report.messaging = await messaging.runMessaging({
