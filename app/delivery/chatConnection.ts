@@ -57,6 +57,7 @@ export class ChatConnection {
   private readonly groups = new Map<number, GroupStream>();
   private groupsStale = false;
   private frameNo = 0;
+  private writesHeld = false;
   private readonly unconfirmed: SentFrame[] = [];
   private ackSentAt = 0;
   private started = false;
@@ -296,9 +297,27 @@ export class ChatConnection {
 
   private pushFrame(payload: string, group: number, seq: number): void {
     if (this.closed || this.ws.readyState !== WebSocket.OPEN) return;
+    this.holdWritesUntilNextTick();
     this.ws.send(chatFrame(payload));
     this.frameNo += 1;
     this.unconfirmed.push({ no: this.frameNo, group, seq });
+  }
+
+  /**
+   * The frames pushed in one tick and the ping that asks for their receipt leave in one write: the
+   * socket is corked until the next tick (ws corks each frame on its own; corks nest). One loopback
+   * write costs about as much as building the frame, and a live push is a frame plus a ping.
+   */
+  private holdWritesUntilNextTick(): void {
+    if (this.writesHeld) return;
+    const socket = (this.ws as unknown as { _socket?: { cork(): void; uncork(): void } })._socket;
+    if (!socket) return;
+    this.writesHeld = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.writesHeld = false;
+      socket.uncork();
+    });
   }
 
   private requestAck(): void {

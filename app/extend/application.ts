@@ -3,7 +3,7 @@ import { Sequelize, Transaction } from 'sequelize';
 import { KeyValueStore } from '../lib/store/KeyValueStore';
 import { RedisKeyValueStore } from '../lib/store/RedisKeyValueStore';
 import { SqlKeyValueStore } from '../lib/store/SqlKeyValueStore';
-import { inTransaction } from '../lib/transaction';
+import { inDirectTransaction, inTransaction } from '../lib/transaction';
 import { ContactsCache } from '../lib/contactsCache';
 import { Bus } from '../delivery/events';
 import { RedisBus } from '../delivery/redisBus';
@@ -85,5 +85,10 @@ export default {
   /** One transaction around `work` (IMMEDIATE on SQLite, deadlock retry on MySQL). */
   transaction<T>(this: Application, work: (t: Transaction) => Promise<T>): Promise<T> {
     return inTransaction(this.model as unknown as Sequelize, work);
+  },
+
+  /** The same, for work made only of raw statements and afterCommit hooks (lib/transaction.ts inDirectTransaction). */
+  directTransaction<T>(this: Application, work: (t: Transaction) => Promise<T>): Promise<T> {
+    return inDirectTransaction(this.model as unknown as Sequelize, work);
   },
 };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Sequelize, Transaction } from 'sequelize';
 
 const RETRYABLE = new Set([ 'ER_LOCK_DEADLOCK', 'SQLITE_BUSY' ]);
@@ -69,4 +70,88 @@ export async function inTransaction<T>(sequelize: Sequelize, work: (t: Transacti
       await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20));
     }
   }
+}
+
+/** One MySQL statement on a connection, outside any pipeline (BEGIN, COMMIT, ROLLBACK). */
+function controlStatement(connection: any, sql: string): Promise<void> {
+  return new Promise((resolve, reject) => connection.query({ sql }, (err: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/**
+ * The few things of a Sequelize Transaction that the raw statement helpers use (lib/rawQuery.ts txRows /
+ * txRun read `connection` and `id`; services register `afterCommit` hooks). Nothing else may be asked
+ * of it: it is only for work written with those helpers.
+ */
+class DirectTransaction {
+  readonly id = randomUUID();
+  finished?: 'commit' | 'rollback';
+  private readonly hooks: Array<(t: unknown) => unknown> = [];
+
+  constructor(readonly connection: any) {}
+
+  afterCommit(hook: (t: unknown) => unknown): void {
+    this.hooks.push(hook);
+  }
+
+  async runHooks(): Promise<void> {
+    for (const hook of this.hooks) await hook(this);
+  }
+}
+
+/**
+ * inTransaction for work made only of raw statements (lib/rawQuery.ts txRows/txRun) and afterCommit
+ * hooks — the send path. On MySQL, BEGIN and COMMIT go straight to the pooled connection instead of
+ * through Sequelize's Transaction and query pipeline (two statements of a send's six; in the messaging
+ * profile that pipeline was about a tenth of a worker's JavaScript time: docs/BENCHMARKS.md). The same
+ * guarantees as inTransaction: the connection comes from Sequelize's pool (its `beforePoolAcquire` hook,
+ * read routing, runs), a deadlock victim is retried, a failed COMMIT leaves the connection destroyed (its
+ * state is unknown), the hooks run only after a COMMIT that succeeded. Other dialects: inTransaction.
+ */
+export async function inDirectTransaction<T>(sequelize: Sequelize, work: (t: Transaction) => Promise<T>, attempts = 3): Promise<T> {
+  if (sequelize.getDialect() !== 'mysql') return inTransaction(sequelize, work, attempts);
+  const manager = (sequelize as any).connectionManager;
+  for (let attempt = 1; ; attempt++) {
+    const transaction = new DirectTransaction(null);
+    const connection = await manager.getConnection({ uuid: transaction.id });
+    (transaction as { connection: any }).connection = connection;
+    // A connection whose state is unknown (a failed ROLLBACK or COMMIT) is destroyed, never handed out again.
+    let broken = false;
+    let result: T;
+    try {
+      await controlStatement(connection, 'START TRANSACTION');
+      log(sequelize, transaction.id, 'START TRANSACTION');
+      try {
+        result = await work(transaction as unknown as Transaction);
+      } catch (err) {
+        transaction.finished = 'rollback';
+        await controlStatement(connection, 'ROLLBACK').catch(() => { broken = true; });
+        throw err;
+      }
+      try {
+        await controlStatement(connection, 'COMMIT');
+      } catch (err) {
+        transaction.finished = 'rollback';
+        broken = true;
+        throw err;
+      }
+      log(sequelize, transaction.id, 'COMMIT');
+      transaction.finished = 'commit';
+    } catch (err: any) {
+      await (broken ? manager.destroyConnection(connection).catch(() => undefined) : manager.releaseConnection(connection));
+      await undoAll(transaction as unknown as Transaction);
+      const code = err?.parent?.code ?? err?.original?.code ?? err?.code;
+      if (attempt >= attempts || !RETRYABLE.has(code)) throw err;
+      await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+      continue;
+    }
+    await manager.releaseConnection(connection);
+    await transaction.runHooks();
+    return result;
+  }
+}
+
+/** Sequelize's logging sees BEGIN and COMMIT as it does for its own transactions (the statement-count tests read it). */
+function log(sequelize: Sequelize, id: string, sql: string): void {
+  const logging = (sequelize as any).options.logging;
+  if (typeof logging === 'function') logging(`Executing (${id}): ${sql}`);
 }

@@ -118,7 +118,8 @@ export default class MessageService extends Service {
     if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
     if (input.sendto_id === me.id) throw new BusinessError(MSG.sendToSelf);
     try {
-      return await this.app.transaction(transaction => this.sendOnce(me, input, transaction));
+      // Raw statements only (lib/rawQuery.ts): BEGIN/COMMIT skip Sequelize's pipeline too.
+      return await this.app.directTransaction(transaction => this.sendOnce(me, input, transaction));
     } catch (err) {
       // The same key sent twice at the same moment: the other request stored it; answer that one.
       if (isUniqueViolation(err) && input.client_msg_id) {

@@ -49,16 +49,18 @@ function send(from: AuthenticatedUser, to: AuthenticatedUser, data: string) {
   return ctx.service.message.send(from, { sendto_id: to.id, chatType: 'single', type: 'text', data, options: {} });
 }
 
-/** Counts the transactions app.transaction starts, retries included (a deadlock victim is retried). */
+/** Counts the transactions a send starts (app.directTransaction), retries included (a deadlock victim is retried). */
 function countAttempts(): { attempts: number } {
   const counter = { attempts: 0 };
-  const original = app.transaction;
-  mock(app, 'transaction', function(this: unknown, work: (t: any) => Promise<unknown>) {
-    return original.call(app, (t: any) => {
-      counter.attempts += 1;
-      return work(t);
+  for (const method of [ 'transaction', 'directTransaction' ] as const) {
+    const original = app[method];
+    mock(app, method, function(this: unknown, work: (t: any) => Promise<unknown>) {
+      return original.call(app, (t: any) => {
+        counter.attempts += 1;
+        return work(t);
+      });
     });
-  });
+  }
   return counter;
 }
 
