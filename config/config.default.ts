@@ -3,6 +3,7 @@ import * as path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { databaseFromEnv } = require('../database/config');
 import { redisClusterFromEnv, redisConfigured, replicasFromEnv } from '../app/lib/scaleOutConfig';
+import { csrfLeftToController } from '../app/lib/adminCsrf';
 
 /** The placeholder secret; production refuses to start while it is in use (see app.ts). */
 export const DEFAULT_JWT_SECRET = 'eggchat-dev-secret-change-me';
@@ -410,8 +411,11 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
   // The secret lives in its own cookie (HttpOnly, /admin, SameSite=Strict), not in the session: a visitor
   // without a session (the login form, a refused request) costs no server-side storage. Rotated at login.
   const csrf = {
-    // (Only on a console route: a path no route serves answers the API's 404, as everywhere.)
-    enable: true, match: (ctx: any) => isAdminPath(ctx) && ctx.app.router.match(ctx.path, ctx.method).route, useSession: false, cookieName: 'EGGCHAT_ADMIN_CSRF',
+    // (Only on a console route: a path no route serves answers the API's 404, as everywhere. A form with
+    // a file — the avatar — is checked by its controller on the fields before the file: app/lib/adminCsrf.ts.)
+    enable: true,
+    match: (ctx: any) => isAdminPath(ctx) && ctx.app.router.match(ctx.path, ctx.method).route && !csrfLeftToController(ctx),
+    useSession: false, cookieName: 'EGGCHAT_ADMIN_CSRF',
     cookieOptions: { path: '/admin', httpOnly: true, sameSite: 'strict', signed: true, secure: process.env.ADMIN_COOKIE_SECURE === '1' },
   };
   config.security = { ...config.security, csrf, xframe: { enable: true, value: 'SAMEORIGIN', ignore: isAdminPath } } as any;

@@ -29,7 +29,7 @@ export function adminReachable(ctx: Context): boolean {
  * here, the admin row re-read on every request (a disabled admin is out at once) — and the role.
  * A chat token is never looked at: only the console's session cookie opens these routes.
  */
-export default (options: AdminGuardOptions = {}) => async function admin(ctx: Context, next: () => Promise<any>) {
+export default (options: AdminGuardOptions = {}) => Object.assign(async function admin(ctx: Context, next: () => Promise<any>) {
   if (!adminReachable(ctx)) throw new HttpError(404, MSG.notFound);
   ctx.set('Content-Security-Policy', CSP);
   ctx.set('X-Frame-Options', 'DENY');
@@ -52,7 +52,36 @@ export default (options: AdminGuardOptions = {}) => async function admin(ctx: Co
     if (RANK[row.role] < RANK[options.role]) throw new ForbiddenError(ADMIN_MSG.forbidden);
   }
   await next();
-};
+}, { adminAction: options.action });
+
+/** The audit name of the write a route does (its guard's `action`), for a refusal before the guard ran (CSRF). */
+function routeAction(ctx: Context): string | undefined {
+  const layers: any[] = (ctx.app.router as any).match(ctx.path, ctx.method).pathAndMethod;
+  for (const layer of layers) {
+    const guard = (layer.stack as any[]).find(fn => typeof fn.adminAction === 'string');
+    if (guard) return guard.adminAction;
+  }
+  return undefined;
+}
+
+/**
+ * Who made a refused write attempt: the guard's admin, or — refused before the guard ran (the CSRF check
+ * runs before the route) — the admin of the request's session, whatever the session's state (expired,
+ * its account disabled since): the audit names who tried, it grants nothing. Null without a session.
+ */
+async function refusedBy(ctx: Context): Promise<{ id: number; username: string } | null> {
+  const admin = ctx.state.admin as { id: number; username: string } | undefined;
+  if (admin) return admin;
+  let adminId: number;
+  try {
+    adminId = Number((ctx.session as any)?.adminId);
+  } catch {
+    return null;
+  }
+  if (!Number.isInteger(adminId) || adminId <= 0) return null;
+  const row = await findAdminById(ctx.model as unknown as Sequelize, adminId);
+  return row ? { id: row.id, username: row.username } : null;
+}
 
 export function isAdminPath(path: string): boolean {
   return path === '/admin' || path.startsWith('/admin/');
@@ -74,11 +103,11 @@ export async function renderAdminError(ctx: Context, error: HttpError): Promise<
     ctx.body = { msg: 'fail', data: MSG.notFound };
     return true;
   }
-  const admin = ctx.state.admin as { id: number; username: string } | undefined;
   if (ctx.method === 'POST' && ctx.path !== '/admin/login') {
     const id = /^\/admin\/(users|admins|askanswers)\/(\d{1,10})\//.exec(ctx.path);
+    const admin = await refusedBy(ctx).catch(() => null);
     await ctx.service.adminAudit.refused({
-      adminId: admin?.id ?? null, adminUsername: admin?.username ?? '', action: ctx.state.adminAction || `POST ${ctx.path}`.slice(0, 40),
+      adminId: admin?.id ?? null, adminUsername: admin?.username ?? '', action: ctx.state.adminAction || routeAction(ctx) || `POST ${ctx.path}`.slice(0, 40),
       targetType: id ? id[1].slice(0, -1) : '', targetId: id ? Number(id[2]) : null, status: error.status, reason: error.message, ip: ctx.ip,
     });
   }

@@ -44,7 +44,7 @@ export default class AdminUsersService extends Service {
   }
 
   /** A registered user (with its user_info row), as the original's /admin/chatuser/save. */
-  async create(actor: AdminActor, ip: string, input: { username: string; password: string; nickname: string }): Promise<number> {
+  async create(actor: AdminActor, ip: string, input: { username: string; password: string; nickname: string; avatar: string }): Promise<number> {
     const hash = await hashPassword(input.password);
     try {
       return await this.app.transaction(async transaction => {
@@ -54,10 +54,12 @@ export default class AdminUsersService extends Service {
         const { insertId } = await txRun(this.db, transaction,
           'INSERT INTO `user` (uuid, username, password, nickname, status, is_deleted, role, is_email_verified, is_mobile_verified, register_time, register_ip, `order`, create_time, update_time) ' +
           "VALUES (?, ?, ?, ?, 1, 0, 'user', 0, 0, ?, ?, 50, ?, ?)", [ uuidv4(), input.username, hash, input.nickname, now, ip.slice(0, 45), now, now ]);
+        // No avatar given: the column's default picture, as a registration through the chat API.
+        if (input.avatar) await updateUserColumns(this.db, transaction, insertId, { avatar: input.avatar }, now);
         await txRun(this.db, transaction, "INSERT INTO user_info (user_id, gender, `order`, create_time, update_time) VALUES (?, 'unknown', 50, ?, ?)", [ insertId, now, now ]);
         await appendAudit(this.db, transaction, {
           adminId: actor.id, adminUsername: actor.username, action: 'user.create', targetType: 'user', targetId: insertId, outcome: 'ok',
-          after: { username: input.username, nickname: input.nickname }, ip,
+          after: { username: input.username, nickname: input.nickname, ...(input.avatar ? { avatar: input.avatar } : {}) }, ip,
         }, now);
         return insertId;
       });

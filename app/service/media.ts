@@ -129,8 +129,8 @@ export default class MediaService extends Service {
     return this.app.config.chat.media;
   }
 
-  /** The upload rate (per minute) and quota (per day) of one user: 429 past either. */
-  async countUpload(userId: number): Promise<void> {
+  /** The upload rate (per minute) and quota (per day) of one uploader (a user id, or `admin:<id>`): 429 past either. */
+  async countUpload(userId: number | string): Promise<void> {
     const { perMinute, perDay } = this.settings;
     const minute = await this.app.kvStore.incr(`throttle:media:minute:${userId}`, perMinute.windowSeconds);
     if (minute.count > perMinute.limit) throw new TooManyRequestsError(minute.ttlMs / 1000, MSG.mediaUploadTooFrequent);
@@ -153,10 +153,31 @@ export default class MediaService extends Service {
    * not drained.
    */
   async receive(userId: number, target: UploadTarget): Promise<Uploaded> {
+    return (await this.take(userId, target, false))!;
+  }
+
+  /**
+   * As receive, for a form whose file may be left empty (the admin console's avatar): `checkFields` runs
+   * on the fields sent before the file whether or not a file came, then null when none did (nothing
+   * counted, nothing stored).
+   */
+  receiveOptional(uploader: string, target: UploadTarget): Promise<Uploaded | null> {
+    return this.take(uploader, target, true);
+  }
+
+  /** Removes a stored upload and its thumbnail (a write that was to use it failed). */
+  async discard(storage: MediaStorage, uploaded: Uploaded): Promise<void> {
+    const keys = uploaded.thumbnail ? [ uploaded.key, thumbnailKey(uploaded.key) ] : [ uploaded.key ];
+    await Promise.all(keys.map(key => storage.remove(key).catch(err => {
+      this.ctx.logger.warn('[media] an unused upload could not be removed (%s): %s', key, err?.message);
+    })));
+  }
+
+  private async take(userId: number | string, target: UploadTarget, optional: boolean): Promise<Uploaded | null> {
     const { ctx } = this;
     const temps: string[] = [];
     try {
-      await this.countUpload(userId);
+      if (!optional) await this.countUpload(userId);
       if (!ctx.is('multipart')) throw new ValidationError('文件不能为空');
       const { maxBytes } = this.settings;
       const largest = Math.max(maxBytes.image, maxBytes.voice, maxBytes.video);
@@ -171,8 +192,15 @@ export default class MediaService extends Service {
       } catch (err) {
         throw uploadFailure(err);
       }
-      if (!part?.filename || part.fieldname !== target.field) throw new ValidationError('文件不能为空');
+      const hasFile = Boolean(part?.filename);
+      if ((!hasFile && !optional) || (hasFile && part.fieldname !== target.field)) throw new ValidationError('文件不能为空');
       target.checkFields?.(part.fields ?? {});
+      if (!hasFile) {
+        // The browser's empty file field (or none): nothing to read.
+        part?.resume?.();
+        return null;
+      }
+      if (optional) await this.countUpload(userId);
       const upload = await this.tempFile('upload');
       temps.push(upload);
       const inspector = new Inspector(async head => {

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { app } from 'egg-mock/bootstrap';
 import { Browser } from 'playwright-core';
+import sharp from 'sharp';
 import { assertFail, assertOk, post, registerUser } from '../helpers/api';
 import { ADMIN_PASSWORD, createAdmin } from '../helpers/admin';
 import { canvasPainted, loginInBrowser, openWatchedPage } from '../helpers/adminBrowser';
@@ -91,6 +92,67 @@ describe('test/admin/console.browser.test.ts', function() {
       assert.deepStrictEqual(watched.cspViolations, [], 'nothing the policy had to block');
     } finally {
       socket.ws.terminate();
+      await watched.close();
+    }
+  });
+
+  it('auto-answers: list → search → edit → the change shows; a new user with an avatar file, another by the edit form: the image shows', async () => {
+    const admin = await createAdmin(app, 'operator');
+    const owner = await registerUser(app);
+    const ask = `营业时间_${owner.id}`;
+    const created = assertOk(await post(app, '/api/chat/askanswer/create', owner.token).send({ type: 'single', create_userId: owner.id, ask, answer: '9 点到 18 点' }));
+    const entryId = Number(created.id);
+    const red = await sharp({ create: { width: 64, height: 48, channels: 3, background: { r: 200, g: 10, b: 30 } } }).png().toBuffer();
+    const blue = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 10, g: 20, b: 220 } } }).png().toBuffer();
+    const watched = await openWatchedPage(browser!, baseUrl);
+    const { page } = watched;
+    try {
+      await loginInBrowser(page, baseUrl, admin.username, ADMIN_PASSWORD);
+      await page.click('#nav-askanswers');
+      await page.waitForSelector('#askanswers');
+      await page.fill('#ask-q', ask);
+      await Promise.all([ page.waitForURL(/\/admin\/askanswers\?q=/), page.click('#ask-search-submit') ]);
+      const hits = page.locator('#askanswers a.ask-link');
+      assert.deepStrictEqual(await hits.allInnerTexts(), [ String(entryId) ]);
+      await Promise.all([ page.waitForURL(`${baseUrl}/admin/askanswers/${entryId}`), hits.first().click() ]);
+      await page.fill('textarea[name="answer"]', '周末 10 点到 16 点 <b>照常</b>');
+      await Promise.all([ page.waitForURL(`${baseUrl}/admin/askanswers/${entryId}`), page.click('#ask-save') ]);
+      assert.strictEqual(await page.textContent('#answer-text'), '周末 10 点到 16 点 <b>照常</b>');
+      const [ row ] = await app.model.query('SELECT answer FROM askanswer WHERE id = ?', { replacements: [ entryId ], type: 'SELECT' }) as any[];
+      assert.strictEqual(row.answer, '周末 10 点到 16 点 <b>照常</b>');
+
+      // A new user with an avatar file (the form's file field, multipart), then another through the edit form.
+      const username = `ava_${process.pid % 1000}_${Date.now() % 100000}`;
+      await page.click('#nav-users');
+      await Promise.all([ page.waitForURL(`${baseUrl}/admin/users/new`), page.click('#new-user-link') ]);
+      await page.fill('#new-user input[name="username"]', username);
+      await page.fill('#new-user input[name="password"]', 'secret999');
+      await page.setInputFiles('#new-avatar-file', { name: 'red.png', mimeType: 'image/png', buffer: red });
+      await Promise.all([ page.waitForURL(/\/admin\/users\/\d+$/), page.click('#new-user button[type="submit"]') ]);
+      assert.strictEqual(await page.textContent('#detail-username'), username);
+      const shown = async () => page.$eval('#detail-avatar', async (img: any) => {
+        if (!img.complete) await new Promise(resolve => img.addEventListener('load', resolve, { once: true }));
+        return { src: img.getAttribute('src'), width: img.naturalWidth, height: img.naturalHeight };
+      });
+      const first = await shown();
+      assert.match(first.src, /^\/public\/uploads\/Diy\/avatars\/\d{8}\/\d{13}_[0-9a-f]{24}\.png$/);
+      assert.deepStrictEqual([ first.width, first.height ], [ 64, 48 ], 'the stored image is loaded and drawn');
+
+      await page.setInputFiles('#avatar-file', { name: 'blue.png', mimeType: 'image/png', buffer: blue });
+      await Promise.all([ page.waitForURL(/\/admin\/users\/\d+$/), page.click('#profile-form button[type="submit"]') ]);
+      const second = await shown();
+      assert.notStrictEqual(second.src, first.src);
+      assert.deepStrictEqual([ second.width, second.height ], [ 40, 40 ]);
+      // The edit form without a file (the browser's empty file part) keeps the stored avatar.
+      await page.fill('#profile-form input[name="nickname"]', '改了昵称');
+      await Promise.all([ page.waitForURL(/\/admin\/users\/\d+$/), page.click('#profile-form button[type="submit"]') ]);
+      assert.strictEqual((await shown()).src, second.src);
+
+      assert.deepStrictEqual(watched.dialogs, []);
+      assert.deepStrictEqual(watched.pageErrors, []);
+      assert.deepStrictEqual(watched.foreignRequests, []);
+      assert.deepStrictEqual(watched.cspViolations, [], 'the forms and the image stay inside the policy');
+    } finally {
       await watched.close();
     }
   });

@@ -70,6 +70,24 @@ export class AdminClient {
     return this.keep(res);
   }
 
+  /**
+   * A multipart form post (the avatar forms): the fields first, the CSRF token first of all as the page's
+   * hidden field is, then the file when given — in the page's order.
+   */
+  async postMultipart(path: string, form: Record<string, string> = {}, file?: { field?: string; bytes: Buffer; filename: string; contentType?: string },
+    options: { csrf?: boolean | string } = {}) {
+    let req = this.app.httpRequest().post(path)
+      .set({ Cookie: this.cookieHeader })
+      .redirects(0);
+    if (options.csrf !== false) req = req.field('_csrf', typeof options.csrf === 'string' ? options.csrf : this.csrf);
+    for (const [ name, value ] of Object.entries(form)) req = req.field(name, value);
+    // The browser sends an empty file part when no file was chosen.
+    req = file
+      ? req.attach(file.field ?? 'avatarFile', file.bytes, { filename: file.filename, contentType: file.contentType ?? 'application/octet-stream' })
+      : req.attach('avatarFile', Buffer.alloc(0), { filename: '', contentType: 'application/octet-stream' });
+    return this.keep(await req);
+  }
+
   /** The login page, then its form. Answers the form's response (302 to /admin on success). */
   async login(username: string, password = ADMIN_PASSWORD) {
     await this.get('/admin/login');

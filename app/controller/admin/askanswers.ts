@@ -30,7 +30,9 @@ export default class AdminAskanswersController extends Controller {
   /** GET /admin/askanswers — newest first, keyset pages (?before=<id>), ?q= (question contains), ?owner_type= and ?owner_id=. */
   async index() {
     const { ctx } = this;
-    const input = ctx.validateInput(listRules, ctx.query);
+    // The search form sends its empty fields too (`owner_id=`): an empty field is no filter, not a bad id.
+    const query = Object.fromEntries(Object.entries(ctx.query).filter(([ , value ]) => value !== ''));
+    const input = ctx.validateInput(listRules, query);
     const limit = ctx.app.config.admin.pageSize;
     const filter = { ask: input.q || undefined, ownerType: input.owner_type || undefined, ownerId: input.owner_id, beforeId: input.before };
     const rows = await ctx.service.adminAskanswers.list(filter, limit);

@@ -1,7 +1,11 @@
 import { Controller } from 'egg';
-import { choice, integer, text } from '../../lib/validation/rules';
+import { Rules, choice, integer, text, validateInput } from '../../lib/validation/rules';
 import { accountRules } from '../user';
 import { AdminActor } from '../../service/adminAuth';
+import { Uploaded } from '../../service/media';
+import { checkCsrfOnFields } from '../../lib/adminCsrf';
+import { UPLOAD_DIRS } from '../../lib/media';
+import { MediaStorage, defaultStorage } from '../../lib/storage';
 
 const listRules = {
   q: text('搜索', { max: 50, required: false }),
@@ -11,12 +15,16 @@ const listRules = {
 };
 const idRules = { id: integer('用户ID') };
 const nickname = text('昵称', { max: 50, required: false, default: '' });
-const profileRules = {
-  nickname,
-  // A picture address, as the original's avatar column (uploads: the chat client's media routes).
-  avatar: text('头像', { max: 1000, required: false, default: '', pattern: /^(https?:\/\/[^\s"'<>]+)?$/, patternHint: '必须是 http(s) 图片地址' }),
-};
-const createRules = { ...accountRules, nickname };
+// A picture address, as the original's avatar column: an http(s) address, or a file of this server's media
+// storage (what an uploaded avatar file becomes with the local driver, shown again in the edit form).
+const avatar = text('头像', {
+  max: 1000, required: false, default: '', pattern: /^(https?:\/\/[^\s"'<>]+|\/public\/uploads\/Diy\/(?:[A-Za-z0-9_]+\/)+[A-Za-z0-9_]+\.[a-z0-9]{2,4})?$/,
+  patternHint: '必须是 http(s) 图片地址',
+});
+const profileRules = { nickname, avatar };
+const createRules = { ...accountRules, nickname, avatar };
+/** The forms' file field (multipart, the last field: the fields before it are checked before it is read). */
+const AVATAR_FILE = 'avatarFile';
 const passwordRules = { password: accountRules.password };
 
 export default class AdminUsersController extends Controller {
@@ -44,11 +52,42 @@ export default class AdminUsersController extends Controller {
     await this.ctx.render('admin/userNew.nj', {});
   }
 
-  /** POST /admin/users */
+  /**
+   * A form's fields, and its avatar file when the form is multipart: CSRF and the fields are checked on
+   * what comes before the file, then the file goes through the chat's upload checks (app/service/media.ts:
+   * kind from the content, size cap, metadata stripped, thumbnail) into the media storage's `avatars`.
+   */
+  private async readForm<R extends Rules>(rules: R): Promise<{ input: ReturnType<typeof validateInput<R>>; upload: Uploaded | null; storage: MediaStorage }> {
+    const { ctx } = this;
+    const storage = defaultStorage(this.app.config.chat.media);
+    if (!ctx.is('multipart')) return { input: ctx.validateInput(rules, ctx.request.body), upload: null, storage };
+    let input: ReturnType<typeof validateInput<R>> | undefined;
+    const upload = await ctx.service.media.receiveOptional(`admin:${this.actor.id}`, {
+      storage, folder: 'avatars', field: AVATAR_FILE, kinds: UPLOAD_DIRS.avatars,
+      checkFields: fields => {
+        checkCsrfOnFields(ctx, fields);
+        input = ctx.validateInput(rules, fields);
+      },
+    });
+    return { input: input!, upload, storage };
+  }
+
+  /** Runs the write with the avatar's URL; when it fails, the file just stored is removed again. */
+  private async withAvatar<R>(form: { upload: Uploaded | null; storage: MediaStorage }, write: (avatarUrl: string | null) => Promise<R>): Promise<R> {
+    try {
+      return await write(form.upload ? form.upload.url : null);
+    } catch (err) {
+      if (form.upload) await this.ctx.service.media.discard(form.storage, form.upload);
+      throw err;
+    }
+  }
+
+  /** POST /admin/users — urlencoded, or multipart with the avatar file `avatarFile` (optional, last). */
   async create() {
     const { ctx } = this;
-    const input = ctx.validateInput(createRules, ctx.request.body);
-    const id = await ctx.service.adminUsers.create(this.actor, ctx.ip, input);
+    const form = await this.readForm(createRules);
+    const id = await this.withAvatar(form, avatarUrl =>
+      ctx.service.adminUsers.create(this.actor, ctx.ip, { ...form.input, avatar: avatarUrl ?? form.input.avatar }));
     ctx.redirect(`/admin/users/${id}`);
   }
 
@@ -59,12 +98,13 @@ export default class AdminUsersController extends Controller {
     await ctx.render('admin/userDetail.nj', detail);
   }
 
-  /** POST /admin/users/:id/profile */
+  /** POST /admin/users/:id/profile — urlencoded, or multipart with the avatar file (it wins over the address). */
   async update() {
     const { ctx } = this;
     const id = this.userId;
-    const profile = ctx.validateInput(profileRules, ctx.request.body);
-    await ctx.service.adminUsers.updateProfile(this.actor, ctx.ip, id, profile);
+    const form = await this.readForm(profileRules);
+    await this.withAvatar(form, avatarUrl =>
+      ctx.service.adminUsers.updateProfile(this.actor, ctx.ip, id, { nickname: form.input.nickname, avatar: avatarUrl ?? form.input.avatar }));
     ctx.redirect(`/admin/users/${id}`);
   }
 
