@@ -138,6 +138,18 @@ describe('test/app/controller/admin/users.test.ts', () => {
       assert.ok(!(await viewer.get('/admin/users?q=%25')).text.includes(made[1].username));
     });
 
+    it('search and filter forms (GET) carry no CSRF token, which would land in the URL; every POST form carries one', async () => {
+      for (const path of [ '/admin/users', '/admin/audit', '/admin/askanswers' ]) {
+        const page = await owner.get(path);
+        assert.strictEqual(page.status, 200, path);
+        const forms = page.text.match(/<form[\s\S]*?<\/form>/g) ?? [];
+        const gets = forms.filter(form => /<form[^>]*method="get"/i.test(form));
+        assert.ok(gets.length >= 1, `${path} has a search form`);
+        for (const form of gets) assert.ok(!form.includes('_csrf'), `${path}: ${form.slice(0, 80)}`);
+        for (const form of forms.filter(f => /<form[^>]*method="post"/i.test(f))) assert.match(form, /name="_csrf" value="[^"]+"/, path);
+      }
+    });
+
     it('renders every user-supplied string escaped (a stored XSS in the original)', async () => {
       const user = await registerUser(app);
       const xss = '<img src=x onerror=alert(1)>';
