@@ -67,6 +67,8 @@ export const noticeText = {
   removed: (member: string) => `[${member}] 已被群主移出群聊`,
   quit: (member: string, time: string) => `${member}于 ${time} 已退出群聊`,
   dissolved: (time: string) => `群主于 ${time} 解散了该群`,
+  // New: the original has no owner change (the console's deletion of an owner, docs/COMPATIBILITY.md).
+  ownerChanged: (owner: string) => `原群主账号已注销，[${owner}] 成为新群主`,
   approval: (prefix: string, joiner: string, groupName: string) => `请处理申请 ${prefix}[${joiner}] 加入了群[${groupName}]`,
 };
 

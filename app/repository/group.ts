@@ -249,3 +249,33 @@ export async function displayOf(sequelize: Sequelize, groupId: number, userIds: 
   }
   return out;
 }
+
+/** The active groups `userId` owns (admin console: the account is being deleted). */
+export async function ownedActiveGroupIds(sequelize: Sequelize, userId: number, transaction: Transaction): Promise<number[]> {
+  const rows = await select<{ id: number }>(sequelize, 'SELECT id FROM `group` WHERE user_id = ? AND status = 1 ORDER BY id', [ userId ], transaction);
+  return rows.map(row => Number(row.id));
+}
+
+/**
+ * Who takes a group over from an owner whose account is deleted: the longest-standing active member
+ * (earliest join position, then earliest row) whose account is enabled, registered accounts before
+ * visitors (the owner's routes are for registered users); null when there is none.
+ */
+export async function successorOwner(sequelize: Sequelize, groupId: number, exceptUserId: number, transaction: Transaction): Promise<number | null> {
+  const row = await first<{ user_id: number }>(sequelize,
+    'SELECT gu.user_id FROM group_user gu JOIN `user` u ON u.id = gu.user_id ' +
+    'WHERE gu.group_id = ? AND gu.status = 1 AND gu.left_seq IS NULL AND gu.user_id <> ? AND u.status = 1 AND u.is_deleted = 0 ' +
+    "ORDER BY CASE WHEN u.role = 'visitor' THEN 1 ELSE 0 END, COALESCE(gu.joined_seq, 0), gu.id LIMIT 1", [ groupId, exceptUserId ], transaction);
+  return row ? Number(row.user_id) : null;
+}
+
+export async function setOwner(sequelize: Sequelize, transaction: Transaction, groupId: number, userId: number): Promise<void> {
+  await change(sequelize, transaction, 'UPDATE `group` SET user_id = ?, update_time = ? WHERE id = ? AND status = 1', [ userId, new Date(), groupId ]);
+}
+
+/** Withdraws a group's pending applications; answers the applicants. */
+export async function withdrawPending(sequelize: Sequelize, transaction: Transaction, groupId: number): Promise<number[]> {
+  const rows = await select<{ user_id: number }>(sequelize, 'SELECT user_id FROM group_user WHERE group_id = ? AND status = 2 AND left_seq IS NULL', [ groupId ], transaction);
+  if (rows.length) await change(sequelize, transaction, 'DELETE FROM group_user WHERE group_id = ? AND status = 2 AND left_seq IS NULL', [ groupId ]);
+  return rows.map(row => Number(row.user_id));
+}

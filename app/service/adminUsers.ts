@@ -32,7 +32,7 @@ export default class AdminUsersService extends Service {
   async detail(userId: number) {
     const user = await findUserForAdmin(this.db, userId);
     if (!user) throw new HttpError(404, ADMIN_MSG.userMissing);
-    const [ counts, session ] = await Promise.all([ relationCounts(this.db, userId), this.service.token.liveSession(userId) ]);
+    const [ counts, session ] = await Promise.all([ relationCounts(this.db, userId), this.service.token.liveSessions(userId) ]);
     return { user, counts, session };
   }
 
@@ -98,12 +98,17 @@ export default class AdminUsersService extends Service {
     });
   }
 
-  /** Deletes the account in one transaction (repository/user.ts deleteUserCascade says what goes). */
+  /**
+   * Deletes the account in one transaction (repository/user.ts deleteUserCascade says what goes); the
+   * groups it owned pass to their longest-standing member or are dissolved (service/group.ts ownerDeleted).
+   */
   async remove(actor: AdminActor, ip: string, userId: number): Promise<void> {
     await this.change(actor, ip, 'user.delete', userId, async (transaction, _user, now) => {
       const groups = await deleteUserCascade(this.db, transaction, userId, now);
+      // The groups it owned: a new owner, or dissolved when no one is left (service/group.ts ownerDeleted).
+      const owned = await this.service.group.ownerDeleted(transaction, userId);
       transaction.afterCommit(() => this.service.token.revokeAccount(userId));
-      return { deleted: true, groupsLeft: groups.length };
+      return { deleted: true, groupsLeft: groups.length, groupsTransferred: owned.transferred, groupsDissolved: owned.dissolved };
     });
   }
 }

@@ -8,7 +8,8 @@ import { groupNotice, GroupSnapshot, noticeText } from '../lib/groupNotices';
 import { formatLocalDateTime } from '../lib/time';
 import {
   activeMemberIds, closeGroup, countActive, deletePending, enabledUsers, findGroup, findMember, friendIdsOfRows, GroupRow,
-  insertGroup, insertMembers, listMine, markLeft, membersWithUsers, setNickname, updateGroup, usersAtGroupLimit,
+  insertGroup, insertMembers, listMine, markLeft, membersWithUsers, ownedActiveGroupIds, setNickname, setOwner, successorOwner,
+  updateGroup, usersAtGroupLimit, withdrawPending,
 } from '../repository/group';
 
 /** Code points, not UTF-16 units: a cut never splits a character (the original's substring could). */
@@ -139,6 +140,37 @@ export default class GroupService extends GroupServiceBase {
         this.membershipsChanged(transaction, [ me.id ]);
       }
     });
+  }
+
+  /**
+   * The account `userId` is being deleted (admin console, inside its transaction, after its memberships
+   * ended). Each active group it owned passes to the longest-standing remaining member with an enabled
+   * account, registered before visitors (repository/group.ts successorOwner): a notice to every member
+   * names the new owner (its `group.user_id` tells the client who owns it now), and pending applications,
+   * whose requests went to the deleted owner, are withdrawn (the applicants may ask again). A group with no
+   * such member left is dissolved, as its owner would have. Pushed after the commit.
+   */
+  async ownerDeleted(transaction: Transaction, userId: number): Promise<{ transferred: Array<{ group: number; owner: number }>; dissolved: number[] }> {
+    const transferred: Array<{ group: number; owner: number }> = [];
+    const dissolved: number[] = [];
+    const time = formatLocalDateTime(new Date(), this.config.chat.timezone)!;
+    for (const groupId of await ownedActiveGroupIds(this.sequelize, userId, transaction)) {
+      const group = await this.lockGroup(transaction, groupId, MSG.groupUnavailable);
+      const successor = await successorOwner(this.sequelize, groupId, userId, transaction);
+      if (successor === null) {
+        await this.dissolve(transaction, group, time);
+        dissolved.push(groupId);
+        continue;
+      }
+      await setOwner(this.sequelize, transaction, groupId, successor);
+      const applicants = await withdrawPending(this.sequelize, transaction, groupId);
+      const snapshot = this.snapshot((await findGroup(this.sequelize, groupId, transaction))!);
+      const from = await this.member(groupId, successor, transaction);
+      await this.service.groupLog.append(groupId, groupNotice(from, snapshot, noticeText.ownerChanged(from.name)), transaction);
+      this.membershipsChanged(transaction, applicants);
+      transferred.push({ group: groupId, owner: successor });
+    }
+    return { transferred, dissolved };
   }
 
   private async dissolve(transaction: Transaction, group: GroupRow, time: string): Promise<void> {

@@ -47,7 +47,22 @@ interface SessionOwner { id: number; uuid: string; role: string; password: strin
  */
 export default class TokenService extends Service {
   private sessionKey(userId: number, sid: string): string {
-    return this.config.chat.singleSession ? `chat_user_${userId}` : `chat_user_${userId}:${sid}`;
+    return this.config.chat.singleSession ? `chat_user_${userId}` : `${this.sessionFamily(userId)}${sid}`;
+  }
+
+  /** SINGLE_SESSION=0: the user's sessions, `chat_user_<id>:<sid>`, as one family of the store (listed, revoked at once). */
+  private sessionFamily(userId: number): string {
+    return `chat_user_${userId}:`;
+  }
+
+  /**
+   * Writes a session. Single session: one key, one write. SINGLE_SESSION=0: a key of the user's family,
+   * so that revokeAccount finds every one of them (authenticate still reads the one key: no extra read).
+   */
+  private async store(userId: number, sid: string, value: string, transaction?: Transaction): Promise<void> {
+    const ttl = this.config.chat.tokenTtlSeconds;
+    if (this.config.chat.singleSession) await this.app.kvStore.set(this.sessionKey(userId, sid), value, ttl, transaction);
+    else await this.app.kvStore.setInFamily(this.sessionFamily(userId), sid, value, ttl, transaction);
   }
 
   /**
@@ -57,7 +72,7 @@ export default class TokenService extends Service {
   async issue(user: SessionOwner, transaction?: Transaction): Promise<string> {
     const sid = randomUUID();
     const ttl = this.config.chat.tokenTtlSeconds;
-    await this.app.kvStore.set(this.sessionKey(user.id, sid), `${sid}.${passwordFingerprint(user.password)}`, ttl, transaction);
+    await this.store(user.id, sid, `${sid}.${passwordFingerprint(user.password)}`, transaction);
     // Read replicas: a new account (or session) reads the primary at first (app/lib/readRouting.ts).
     await this.app.readRouting?.markWriter(user.id);
     if (this.config.chat.singleSession) {
@@ -121,28 +136,44 @@ export default class TokenService extends Service {
    * hash), and once the transaction commits their sockets close, on every worker and instance.
    */
   async keepOnlyThis(me: AuthenticatedUser, newPasswordHash: string, transaction: Transaction): Promise<void> {
-    await this.app.kvStore.set(this.sessionKey(me.id, me.sid), `${me.sid}.${passwordFingerprint(newPasswordHash)}`, this.config.chat.tokenTtlSeconds, transaction);
+    await this.store(me.id, me.sid, `${me.sid}.${passwordFingerprint(newPasswordHash)}`, transaction);
     transaction.afterCommit(() => this.service.inbox.publish(me.id, { k: 'password', keep: me.sid }));
   }
 
   /**
-   * What the store holds of an account's live session, for the admin console (never its value, which
-   * names the sid): whether one exists and when it expires. `tracked` is false with SINGLE_SESSION=0,
-   * where sessions are kept per sid and are not listed.
+   * What the store holds of an account's live sessions, for the admin console (never a value, which names
+   * the sid): how many and when each expires, soonest first. Single session: at most one. SINGLE_SESSION=0:
+   * the user's family of sessions, those issued for the current password only (the others fail already);
+   * the first `shown` expiries.
    */
-  async liveSession(userId: number): Promise<{ tracked: boolean; live: boolean; expiresAt: Date | null }> {
-    if (!this.config.chat.singleSession) return { tracked: false, live: false, expiresAt: null };
-    const stored = await this.app.kvStore.peek(this.sessionKey(userId, ''));
-    return { tracked: true, live: !!stored, expiresAt: stored ? new Date(Date.now() + stored.ttlMs) : null };
+  async liveSessions(userId: number, shown = 20): Promise<{ count: number; expiries: Date[] }> {
+    const now = Date.now();
+    if (this.config.chat.singleSession) {
+      const stored = await this.app.kvStore.peek(this.sessionKey(userId, ''));
+      return stored ? { count: 1, expiries: [ new Date(now + stored.ttlMs) ] } : { count: 0, expiries: [] };
+    }
+    const [ entries, user ] = await Promise.all([
+      this.app.kvStore.listFamily(this.sessionFamily(userId)),
+      selectOne<SessionUser>(this.ctx.model, SESSION_USER_SQL, [ userId ]),
+    ]);
+    const fingerprint = user ? passwordFingerprint(user.password) : null;
+    const expiries = entries
+      .filter(entry => entry.value.split('.')[1] === fingerprint)
+      .map(entry => entry.ttlMs)
+      .sort((a, b) => a - b)
+      .map(ttlMs => new Date(now + ttlMs));
+    return { count: expiries.length, expiries: expiries.slice(0, shown) };
   }
 
   /**
-   * Ends every session of an account that was disabled or deleted (admin console): its stored session is
-   * removed (single sessions; with SINGLE_SESSION=0 the account's status alone refuses its tokens) and
-   * every socket of it, on every worker and instance, closes at once.
+   * Ends every session of an account that was disabled, deleted or given a new password (admin console),
+   * for good: its stored sessions are removed — the one key, or with SINGLE_SESSION=0 every key of the
+   * user's family — so its old tokens stay refused once the account is enabled again; and every socket of
+   * it, on every worker and instance, closes at once.
    */
   async revokeAccount(userId: number): Promise<void> {
     if (this.config.chat.singleSession) await this.app.kvStore.del(this.sessionKey(userId, ''));
+    else await this.app.kvStore.deleteFamily(this.sessionFamily(userId));
     await this.service.inbox.publish(userId, { k: 'disabled' });
   }
 

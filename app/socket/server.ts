@@ -19,6 +19,17 @@ import { MSG } from '../lib/messages';
 /** Deletes a presence key only while it still names this worker (Lua: one atomic step). */
 const DEL_IF_EQUALS = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0";
 
+/**
+ * The store family (KeyValueStore.setInFamily) where every worker of every instance keeps its count of
+ * open sockets, member `<host>:<pid>`, written a second after a change and at each heartbeat, expiring
+ * after 1.5 heartbeats: the console's "online now" is their sum (service/adminDashboard.ts), a worker
+ * that stops removes its entry, one that dies drops out by itself.
+ */
+export const ONLINE_FAMILY = 'online_sockets:';
+
+/** How long after a socket opens or closes this worker reports its count (one write for a burst). */
+const COUNT_REPORT_DELAY_MS = 1000;
+
 /** Sockets re-checked per statement at a heartbeat (the IN lists stay short). */
 const BEAT_BATCH = 500;
 
@@ -44,6 +55,8 @@ export class ChatSocketServer {
   private readonly byGroup = new Map<number, Set<ChatConnection>>();
   private readonly groupIndex: GroupIndex = { update: (connection, before, after) => this.indexGroups(connection, before, after) };
   private heartbeat?: NodeJS.Timeout;
+  /** A report of the socket count due soon (after sockets opened or closed): at most one a second. */
+  private countReport?: NodeJS.Timeout;
   private stopping = false;
   private count = 0;
   private readonly presenceValue = `${hostname()}:${process.pid}`;
@@ -65,6 +78,11 @@ export class ChatSocketServer {
     return this.count;
   }
 
+  /** This worker's member in ONLINE_FAMILY. */
+  get workerId(): string {
+    return this.presenceValue;
+  }
+
   attach(server: Server): void {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       // A client that goes away during the checks must not crash the worker.
@@ -76,15 +94,17 @@ export class ChatSocketServer {
     });
     this.heartbeat = setInterval(() => this.beat(), this.limits.heartbeatMs);
     this.heartbeat.unref();
+    this.publishCount();
   }
 
   /** Worker stopping: drop every socket without a close frame, so clients reconnect (to another worker). */
   async close(): Promise<void> {
     this.stopping = true;
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.countReport) clearTimeout(this.countReport);
     this.forEach(connection => connection.ws.terminate());
-    // Confirmations received so far are kept (before the database pool closes).
-    await Promise.all([ this.cursors.flush(), this.groupCursors.flush() ]);
+    // Confirmations received so far are kept (before the database pool closes); this worker stops counting.
+    await Promise.all([ this.cursors.flush(), this.groupCursors.flush(), this.app.kvStore.del(ONLINE_FAMILY + this.presenceValue).catch(() => undefined) ]);
   }
 
   private async onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
@@ -250,6 +270,23 @@ export class ChatSocketServer {
     redis.set(`online_${userId}`, this.presenceValue, 'EX', ttl).catch(() => undefined);
   }
 
+  /** Sockets opened or closed: the count is reported within a second rather than at the next heartbeat. */
+  private countChanged(): void {
+    if (this.countReport || this.stopping) return;
+    this.countReport = setTimeout(() => this.publishCount(), COUNT_REPORT_DELAY_MS);
+    this.countReport.unref();
+  }
+
+  /** This worker's socket count into ONLINE_FAMILY (both profiles: Redis, or the kv_store table); best effort. */
+  private publishCount(): void {
+    if (this.countReport) clearTimeout(this.countReport);
+    this.countReport = undefined;
+    if (this.stopping) return;
+    const ttlSeconds = Math.max(1, Math.ceil(this.limits.heartbeatMs * 1.5 / 1000));
+    this.app.kvStore.setInFamily(ONLINE_FAMILY, this.presenceValue, String(this.count), ttlSeconds)
+      .catch(err => this.app.logger.warn('[chat socket] online count not stored: %s', err?.message));
+  }
+
   private markOffline(userId: number): void {
     const redis = (this.app as any).redis;
     if (!redis || this.app.config.chat.sessionStore !== 'redis') return;
@@ -264,6 +301,7 @@ export class ChatSocketServer {
    */
   private beat(): void {
     for (const userId of this.byUser.keys()) this.markOnline(userId);
+    this.publishCount();
     const live: ChatConnection[] = [];
     this.forEach(connection => {
       if (!connection.alive) {
@@ -313,6 +351,7 @@ export class ChatSocketServer {
     if (!set) this.byUser.set(connection.userId, set = new Set());
     set.add(connection);
     this.count += 1;
+    this.countChanged();
   }
 
   private remove(connection: ChatConnection): void {
@@ -320,6 +359,7 @@ export class ChatSocketServer {
     if (!set || !set.delete(connection)) return;
     this.count -= 1;
     if (set.size === 0) this.byUser.delete(connection.userId);
+    this.countChanged();
   }
 
   private forEach(visit: (connection: ChatConnection) => void): void {

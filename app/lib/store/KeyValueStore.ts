@@ -23,4 +23,16 @@ export interface KeyValueStore {
   incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }>;
   /** Reads a counter made by incr without changing it; null when absent or expired. */
   peek(key: string): Promise<{ count: number; ttlMs: number } | null>;
+  /**
+   * A key of a family: writes `family + member` as set does (same transaction rules), and records it
+   * in the family so that listFamily and deleteFamily find it without scanning the keyspace (Redis: a
+   * sorted set beside the keys; the SQL store: a prefix range of its primary key).
+   */
+  setInFamily(family: string, member: string, value: string, ttlSeconds: number, transaction?: unknown): Promise<void>;
+  /** The family's live entries (not expired, not deleted): member, value and ms left. */
+  listFamily(family: string): Promise<FamilyEntry[]>;
+  /** Deletes every key of the family (those written by setInFamily). */
+  deleteFamily(family: string): Promise<void>;
 }
+
+export interface FamilyEntry { member: string; value: string; ttlMs: number }

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { KeyValueStore } from './KeyValueStore';
+import { FamilyEntry, KeyValueStore } from './KeyValueStore';
 import type { Transaction } from 'sequelize';
 import { ServiceUnavailableError } from '../errors';
 import { onRollback } from '../transaction';
@@ -41,6 +41,22 @@ const DEL_IF_STARTS_WITH_BEFORE_DEADLINE = `${UNLESS_PAST_DEADLINE}
 local value = redis.call('GET', KEYS[1])
 if value and string.sub(value, 1, #ARGV[2]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
 return 1`;
+
+// A family's index (a sorted set, score = when the member's key expires plus FAMILY_SLACK_MS by the
+// writer's clock): adds the member, drops members expired long ago, and makes the index outlive its
+// newest member (never shortens it). ARGV = score, member, prune below, index lifetime in ms.
+const FAMILY_ADD = `
+redis.call('ZADD', KEYS[1], ARGV[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 1`;
+/** Members stay in a family's index this long after their key expired (clocks of writers may differ). */
+const FAMILY_SLACK_MS = 60_000;
+
+/** The sorted set that lists a family's members (never a member key: those are `family + member`). */
+function familyIndex(family: string): string {
+  return `family_index:${family}`;
+}
 
 export class RedisKeyValueStore implements KeyValueStore {
   constructor(private readonly redis: Redis) {}
@@ -85,6 +101,39 @@ export class RedisKeyValueStore implements KeyValueStore {
   async incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }> {
     const [ count, ttlMs ] = await this.redis.eval(INCR_WITH_WINDOW, 1, key, windowSeconds * 1000) as [number, number];
     return { count, ttlMs };
+  }
+
+  async setInFamily(family: string, member: string, value: string, ttlSeconds: number, transaction?: Transaction): Promise<void> {
+    const now = Date.now();
+    const lifetimeMs = ttlSeconds * 1000 + FAMILY_SLACK_MS;
+    // Indexed first: a key that exists is always in the index (deleteFamily finds it); an index entry
+    // whose key was never written (a set that failed) is harmless and pruned.
+    await this.redis.eval(FAMILY_ADD, 1, familyIndex(family), now + lifetimeMs, member, now, lifetimeMs);
+    await this.set(family + member, value, ttlSeconds, transaction);
+  }
+
+  async listFamily(family: string): Promise<FamilyEntry[]> {
+    const members = await this.redis.zrange(familyIndex(family), 0, -1);
+    // One GET + PTTL per member, sent together (the keys may lie on different cluster nodes).
+    const entries = await Promise.all(members.map(async member => {
+      const key = family + member;
+      const [[ , value ], [ , ttlMs ]] = await this.redis.multi().get(key).pttl(key)
+        .exec() as Array<[Error | null, any]>;
+      return value === null ? null : { member, value: String(value), ttlMs: Math.max(0, Number(ttlMs)) };
+    }));
+    return entries.filter((entry): entry is FamilyEntry => entry !== null);
+  }
+
+  async deleteFamily(family: string): Promise<void> {
+    const index = familyIndex(family);
+    const members = await this.redis.zrange(index, 0, -1);
+    if (!members.length) return;
+    const keys = members.map(member => family + member);
+    // Cluster: the keys lie in different slots (one DEL each); otherwise one DEL for all.
+    if ((this.redis as any).isCluster) await Promise.all(keys.map(key => this.redis.del(key)));
+    else await this.redis.del(...keys);
+    // Only the members read: one added meanwhile keeps its index entry.
+    await this.redis.zrem(index, ...members);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { KeyValueStore } from './KeyValueStore';
+import { FamilyEntry, KeyValueStore } from './KeyValueStore';
 import { inTransaction } from '../transaction';
 import { selectRows } from '../rawQuery';
 
@@ -59,6 +59,39 @@ export class SqlKeyValueStore implements KeyValueStore {
     const rows = await selectRows<{ value: string; expires_at: number | string }>(this.sequelize,
       'SELECT value, expires_at FROM kv_store WHERE `key` = ? AND expires_at > ?', [ key, now ]);
     return rows.length ? { count: Number(rows[0].value), ttlMs: Number(rows[0].expires_at) - now } : null;
+  }
+
+  async setInFamily(family: string, member: string, value: string, ttlSeconds: number, transaction?: unknown): Promise<void> {
+    // The family is the keys' common prefix: a range of the primary key lists it (familyRange).
+    await this.set(family + member, value, ttlSeconds, transaction);
+  }
+
+  async listFamily(family: string): Promise<FamilyEntry[]> {
+    const now = Date.now();
+    const [ where, values ] = this.familyRange(family);
+    const rows = await selectRows<{ key: string; value: string; expires_at: number | string | null }>(this.sequelize,
+      `SELECT \`key\`, value, expires_at FROM kv_store WHERE ${where} AND (expires_at IS NULL OR expires_at > ?)`, [ ...values, now ]);
+    return rows
+      .filter(row => String(row.key).startsWith(family))
+      .map(row => ({ member: String(row.key).slice(family.length), value: row.value, ttlMs: row.expires_at === null ? Number.MAX_SAFE_INTEGER : Number(row.expires_at) - now }));
+  }
+
+  async deleteFamily(family: string): Promise<void> {
+    const [ where, values ] = this.familyRange(family);
+    await this.sequelize.query(`DELETE FROM kv_store WHERE ${where}`, { replacements: values });
+  }
+
+  /**
+   * The keys that start with `family`, as an index range: a LIKE prefix on MySQL (its collation would
+   * make a plain range follow case and accent rules), the binary range [family, family's successor) on
+   * SQLite (whose LIKE ignores case and so cannot use the primary key).
+   */
+  private familyRange(family: string): [ string, unknown[] ] {
+    if (this.sequelize.getDialect() === 'mysql') {
+      return [ "`key` LIKE ? ESCAPE '!'", [ family.replace(/[!%_]/g, char => `!${char}`) + '%' ]];
+    }
+    const last = family.charCodeAt(family.length - 1);
+    return [ '`key` >= ? AND `key` < ?', [ family, family.slice(0, -1) + String.fromCharCode(last + 1) ]];
   }
 
   async incr(key: string, windowSeconds: number): Promise<{ count: number; ttlMs: number }> {

@@ -3,7 +3,7 @@ import { app, mm } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../../helpers/db';
 import { AdminClient, adminSession } from '../../../helpers/admin';
 import { assertFail, assertOk, login, post, registerUser, uniqueName, PASSWORD, TestUser } from '../../../helpers/api';
-import { befriend, groupState, rows } from '../chat/groupHelpers';
+import { befriend, call, createGroup, groupState, lastNotice, rows } from '../chat/groupHelpers';
 import { connectReady, listenApp } from '../../../helpers/socket';
 import { ADMIN_MSG, MSG } from '../../../../app/lib/messages';
 
@@ -14,6 +14,11 @@ async function audit(action: string, targetId?: number) {
 
 async function userRow(id: number) {
   return (await rows(app, 'SELECT * FROM `user` WHERE id = ?', [ id ]))[0];
+}
+
+/** An authenticated request that succeeds while the token is good. */
+function whoAmI(user: { id: number }, token: string) {
+  return post(app, '/api/chat/getUserSetInfo', token).send({ userid: user.id });
 }
 
 /** Every console route: method, path, the least role. */
@@ -291,6 +296,134 @@ describe('test/app/controller/admin/users.test.ts', () => {
       assertFail(await post(app, '/api/chat/getUserSetInfo', gone.token), 401);
       assert.strictEqual((await owner.get(`/admin/users/${gone.id}`)).status, 404);
       assert.strictEqual((await audit('user.delete', gone.id))[0].outcome, 'ok');
+    });
+  });
+
+  describe('POST /admin/users/:id/delete — the groups the deleted user owned', () => {
+    it('pass to the longest-standing remaining member (join position, not row order), with a notice to every member; pending applications withdrawn', async () => {
+      const [ gone, first, rejoined, later, applicant ] = [ await registerUser(app), await registerUser(app), await registerUser(app), await registerUser(app), await registerUser(app) ];
+      // rejoined's row comes before first's in the member table, but rejoined left and came back later.
+      const id = await createGroup(app, gone, [ rejoined, first ]);
+      assertOk(await call.quit(app, rejoined.token, id));
+      await befriend(app, gone, [ later ]);
+      assertOk(await call.invite(app, gone.token, { group_id: id, user_id: later.id }));
+      assertOk(await call.invite(app, gone.token, { group_id: id, user_id: rejoined.id }));
+      assertOk(await call.joinRule(app, gone.token, { group_id: id, addGroupSet: 1 }));
+      assert.strictEqual(assertOk(await call.invite(app, applicant.token, { group_id: id, user_id: applicant.id })), MSG.groupJoinPending);
+      const before = await groupState(app, id);
+
+      await owner.get(`/admin/users/${gone.id}`);
+      assert.strictEqual((await owner.post(`/admin/users/${gone.id}/delete`)).status, 302);
+
+      const after = await groupState(app, id);
+      assert.strictEqual(after.group.user_id, first.id, 'the earliest join position among those left');
+      assert.strictEqual(after.group.status, 1);
+      const notice = await lastNotice(app, id);
+      assert.strictEqual(notice.seq, before.group.last_seq + 1);
+      assert.strictEqual(notice.text, `原群主账号已注销，[${first.nickname || first.username}] 成为新群主`);
+      assert.strictEqual(notice.payload.group.user_id, first.id);
+      assert.strictEqual(notice.payload.type, 'systemNotice');
+      // Every remaining member receives it; the deleted owner left before it.
+      const goneRow = after.members.find(m => m.user_id === gone.id)!;
+      assert.ok(goneRow.left_seq !== null && goneRow.left_seq < notice.seq);
+      assert.ok(!after.members.some(m => m.user_id === applicant.id), 'the pending application is withdrawn');
+      // The new owner's owner-only routes work, and the applicant may ask again.
+      assertOk(await post(app, '/api/chat/groupUpdateName', first.token).send({ id, name: 'renamed' }));
+      assert.strictEqual(assertOk(await call.invite(app, applicant.token, { group_id: id, user_id: applicant.id })), MSG.groupJoinPending);
+      const [ entry ] = await audit('user.delete', gone.id);
+      const recorded = JSON.parse(entry.after_json);
+      assert.deepStrictEqual([ recorded.groupsTransferred, recorded.groupsDissolved ], [[{ group: id, owner: first.id }], []]);
+    });
+
+    it('a group with no enabled member left is dissolved (its notice last); a group the user only belonged to keeps its owner', async () => {
+      const [ gone, disabledMember, otherOwner ] = [ await registerUser(app), await registerUser(app), await registerUser(app) ];
+      const owned = await createGroup(app, gone, [ disabledMember ]);
+      const joined = await createGroup(app, otherOwner, [ gone, disabledMember ]);
+      await operator.get(`/admin/users/${disabledMember.id}`);
+      assert.strictEqual((await operator.post(`/admin/users/${disabledMember.id}/disable`)).status, 302);
+
+      await owner.get(`/admin/users/${gone.id}`);
+      assert.strictEqual((await owner.post(`/admin/users/${gone.id}/delete`)).status, 302);
+
+      const dissolved = await groupState(app, owned);
+      assert.strictEqual(dissolved.group.status, 0);
+      assert.strictEqual(dissolved.group.user_id, gone.id, 'no owner was made up');
+      assert.strictEqual(dissolved.group.closed_seq, dissolved.group.last_seq);
+      assert.match((await lastNotice(app, owned)).text, /解散了该群$/);
+      const kept = await groupState(app, joined);
+      assert.deepStrictEqual([ kept.group.user_id, kept.group.status ], [ otherOwner.id, 1 ]);
+      const [ entry ] = await audit('user.delete', gone.id);
+      assert.deepStrictEqual(JSON.parse(entry.after_json).groupsDissolved, [ owned ]);
+    });
+
+    it('a failure while handing a group over rolls the whole deletion back: nothing half-written', async () => {
+      const [ gone, member ] = [ await registerUser(app), await registerUser(app) ];
+      const id = await createGroup(app, gone, [ member ]);
+      const before = await groupState(app, id);
+      app.mockService('groupLog', 'append', async () => {
+        throw new Error('append failed');
+      });
+      await owner.get(`/admin/users/${gone.id}`);
+      const res = await owner.post(`/admin/users/${gone.id}/delete`);
+      assert.strictEqual(res.status, 500);
+      mm.restore();
+      assert.deepStrictEqual(await groupState(app, id), before);
+      const row = await userRow(gone.id);
+      assert.deepStrictEqual([ Number(row.is_deleted), Number(row.status) ], [ 0, 1 ]);
+      assert.strictEqual((await rows(app, 'SELECT id FROM goodfriend WHERE user_id = ?', [ gone.id ])).length, 1);
+      assertOk(await whoAmI(gone, gone.token));
+    });
+  });
+
+  describe('SINGLE_SESSION=0: every session of the account', () => {
+    beforeEach(() => mm(app.config.chat, 'singleSession', false));
+
+    it('the user page counts the live sessions and lists their expiries, never a sid or token; a logout drops one', async () => {
+      const user = await registerUser(app);
+      // The registration's session and a login's.
+      const tokens = [ user.token, assertOk(await login(app, user.username)).token as string ];
+      const page = await viewer.get(`/admin/users/${user.id}`);
+      assert.strictEqual(page.status, 200);
+      assert.match(page.text, /id="live-session">2 (个在线会话|live sessions)</);
+      const expiries = /<ol id="session-expiries">(.*?)<\/ol>/s.exec(page.text)![1].match(/\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/g)!;
+      assert.strictEqual(expiries.length, 2);
+      for (const token of tokens) {
+        const sid = JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()).sid as string;
+        assert.ok(!page.text.includes(token) && !page.text.includes(sid));
+      }
+      assertOk(await post(app, '/api/chat/logout', tokens[0]));
+      const after = await viewer.get(`/admin/users/${user.id}`);
+      assert.match(after.text, /id="live-session">过期时间 \d{4}-|id="live-session">Expires \d{4}-/);
+    });
+
+    it('disable revokes every token for good: after enable the old ones answer 401, a new login works; delete too', async () => {
+      const user = await registerUser(app);
+      const tokens = [ user.token, assertOk(await login(app, user.username)).token as string ];
+      for (const token of tokens) assertOk(await whoAmI(user, token));
+      await operator.get(`/admin/users/${user.id}`);
+      assert.strictEqual((await operator.post(`/admin/users/${user.id}/disable`)).status, 302);
+      for (const token of tokens) assertFail(await post(app, '/api/chat/getUserSetInfo', token), 401, MSG.authUserDisabled);
+      assert.strictEqual((await operator.post(`/admin/users/${user.id}/enable`)).status, 302);
+      for (const token of tokens) assertFail(await post(app, '/api/chat/getUserSetInfo', token), 401, MSG.authInvalid);
+      assert.match((await viewer.get(`/admin/users/${user.id}`)).text, /id="live-session">(无|None)</);
+      const fresh = assertOk(await login(app, user.username)).token as string;
+      assertOk(await whoAmI(user, fresh));
+
+      await owner.get(`/admin/users/${user.id}`);
+      assert.strictEqual((await owner.post(`/admin/users/${user.id}/delete`)).status, 302);
+      assertFail(await post(app, '/api/chat/getUserSetInfo', fresh), 401);
+      assert.strictEqual((await app.kvStore.listFamily(`chat_user_${user.id}:`)).length, 0, 'no session of it is left in the store');
+    });
+
+    it('a password reset by an operator voids every session too; another account keeps its own', async () => {
+      const [ user, bystander ] = [ await registerUser(app), await registerUser(app) ];
+      const token = assertOk(await login(app, user.username)).token as string;
+      const other = assertOk(await login(app, bystander.username)).token as string;
+      await operator.get(`/admin/users/${user.id}`);
+      assert.strictEqual((await operator.post(`/admin/users/${user.id}/password`, { password: 'another123' })).status, 302);
+      assertFail(await post(app, '/api/chat/getUserSetInfo', token), 401, MSG.authInvalid);
+      assertOk(await whoAmI(bystander, other));
+      assertOk(await login(app, user.username, 'another123'));
     });
   });
 

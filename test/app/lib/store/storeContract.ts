@@ -27,6 +27,53 @@ export function behavesAsKeyValueStore(store: () => KeyValueStore, inTransaction
     assert.strictEqual(await store().get(k), '7');
   });
 
+  it('families: setInFamily writes family + member, listFamily lists only that family (no wildcard, no longer prefix), deleteFamily ends them all', async () => {
+    const base = `test:fam_${randomUUID().slice(0, 8)}`;
+    const family = `${base}_5:`;
+    const longer = `${base}_50:`;
+    const wild = `${base}_%:`;
+    await store().setInFamily(family, 'a', 'one', 60);
+    await store().setInFamily(family, 'b', 'two', 120);
+    await store().setInFamily(longer, 'a', 'other', 60);
+    await store().setInFamily(wild, 'a', 'wild', 60);
+    assert.strictEqual(await store().get(`${family}a`), 'one', 'an ordinary key as well');
+    const listed = (await store().listFamily(family)).sort((x, y) => x.member.localeCompare(y.member));
+    assert.deepStrictEqual(listed.map(entry => [ entry.member, entry.value ]), [[ 'a', 'one' ], [ 'b', 'two' ]]);
+    assert.ok(listed[1].ttlMs > 115_000 && listed[1].ttlMs <= 120_000, String(listed[1].ttlMs));
+    assert.deepStrictEqual((await store().listFamily(wild)).map(entry => entry.value), [ 'wild' ]);
+    // A member written again replaces its value; a deleted key drops out of the list.
+    await store().setInFamily(family, 'a', 'uno', 60);
+    await store().del(`${family}b`);
+    assert.deepStrictEqual((await store().listFamily(family)).map(entry => [ entry.member, entry.value ]), [[ 'a', 'uno' ]]);
+    await store().setInFamily(family, 'c', 'three', 60);
+    await store().deleteFamily(family);
+    assert.deepStrictEqual(await store().listFamily(family), []);
+    assert.strictEqual(await store().get(`${family}c`), null);
+    assert.deepStrictEqual((await store().listFamily(longer)).map(entry => entry.value), [ 'other' ], 'another family is left alone');
+    await store().deleteFamily(family);
+    await Promise.all([ store().deleteFamily(longer), store().deleteFamily(wild) ]);
+  });
+
+  it('families: an expired member is not listed (two writers, one stops refreshing)', async () => {
+    const family = `test:fam_${randomUUID().slice(0, 8)}:`;
+    await store().setInFamily(family, 'worker-1', '3', 1);
+    await store().setInFamily(family, 'worker-2', '4', 60);
+    const sum = async () => (await store().listFamily(family)).reduce((total, entry) => total + Number(entry.value), 0);
+    assert.strictEqual(await sum(), 7);
+    await new Promise(resolve => setTimeout(resolve, 1200));
+    assert.strictEqual(await sum(), 4);
+    await store().deleteFamily(family);
+  });
+
+  it('families: a setInFamily inside a transaction that does not commit leaves no member', async () => {
+    const family = `test:fam_${randomUUID().slice(0, 8)}:`;
+    await assert.rejects(inTransaction(async transaction => {
+      await store().setInFamily(family, 'gone', 'x', 60, transaction);
+      throw new Error('no commit');
+    }), /no commit/);
+    assert.deepStrictEqual(await store().listFamily(family), []);
+  });
+
   it('set stores the value with its lifetime and replaces the previous one', async () => {
     const k = key();
     await store().set(k, 'first', 60);
