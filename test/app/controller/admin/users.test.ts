@@ -147,7 +147,7 @@ describe('test/app/controller/admin/users.test.ts', () => {
       for (const path of [ '/admin/users', '/admin/audit', '/admin/askanswers' ]) {
         const page = await owner.get(path);
         assert.strictEqual(page.status, 200, path);
-        const forms = page.text.match(/<form[\s\S]*?<\/form>/g) ?? [];
+        const forms: string[] = page.text.match(/<form[\s\S]*?<\/form>/g) ?? [];
         const gets = forms.filter(form => /<form[^>]*method="get"/i.test(form));
         assert.ok(gets.length >= 1, `${path} has a search form`);
         for (const form of gets) assert.ok(!form.includes('_csrf'), `${path}: ${form.slice(0, 80)}`);
