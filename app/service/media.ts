@@ -6,16 +6,21 @@ import { Transform, TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 // file-type 21 is ESM-only: compiled CommonJS loads it through Node's require(esm) (Node >= 20.19, see
 // package.json engines). The CommonJS 16.x line has an unfixed denial of service (CVE-2026-31808).
-import { fileTypeFromBuffer } from 'file-type';
-import sharp from 'sharp';
 import { MediaConfig } from '../../config/config.default';
 import { BusinessError, HttpError, PayloadTooLargeError, TooManyRequestsError, ValidationError } from '../lib/errors';
 import { MSG } from '../lib/messages';
 import { FORMATS, MediaFormat, MediaKind, formatOfKey, newKey, thumbnailKey } from '../lib/media';
 import { LocalStorage, MediaStorage, localStorage, storageFailure } from '../lib/storage';
+import { lazyModule } from '../lib/lazyModule';
 
-// No pixel cache between requests: memory stays flat under concurrent uploads.
-sharp.cache(false);
+// Loaded on the first upload (lib/lazyModule.ts): most workers' requests never touch an image.
+const sharpModule = lazyModule(async () => {
+  const { default: sharp } = await import('sharp');
+  // No pixel cache between requests: memory stays flat under concurrent uploads.
+  sharp.cache(false);
+  return sharp;
+});
+const fileTypeModule = lazyModule(() => import('file-type'));
 
 /** A decompression bomb guard: images over this many pixels are refused before they are decoded. */
 const MAX_IMAGE_PIXELS = 40_000_000;
@@ -205,7 +210,7 @@ export default class MediaService extends Service {
       temps.push(upload);
       const inspector = new Inspector(async head => {
         if (head.length === 0) throw new ValidationError('文件不能为空');
-        const detected = await fileTypeFromBuffer(head);
+        const detected = await (await fileTypeModule()).fileTypeFromBuffer(head);
         const format = detected && FORMATS[detected.ext];
         if (!format) throw new BusinessError(MSG.mediaKindRefused);
         if (!target.kinds.includes(format.kind)) throw new BusinessError(MSG.mediaKindNotForDir);
@@ -257,7 +262,7 @@ export default class MediaService extends Service {
   async cleanImage(input: string, output: string, format: MediaFormat, thumbnail: string): Promise<void> {
     const options = { limitInputPixels: MAX_IMAGE_PIXELS, animated: format.ext === 'gif' || format.ext === 'webp' };
     try {
-      let image = sharp(input, options);
+      let image = (await sharpModule())(input, options);
       // Orientation comes from EXIF, which is about to go: apply it first (single-frame images).
       if (format.ext === 'jpg') image = image.rotate();
       if (format.ext === 'jpg') image = image.jpeg({ quality: 90 });
@@ -265,7 +270,7 @@ export default class MediaService extends Service {
       else if (format.ext === 'webp') image = image.webp({ quality: 90 });
       else image = image.gif();
       await image.toFile(output);
-      await sharp(output, { limitInputPixels: MAX_IMAGE_PIXELS })
+      await (await sharpModule())(output, { limitInputPixels: MAX_IMAGE_PIXELS })
         .resize({ width: this.settings.thumbnailWidth, withoutEnlargement: true })
         .flatten({ background: '#ffffff' })
         .jpeg({ quality: 80 })

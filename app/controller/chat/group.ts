@@ -1,12 +1,14 @@
 import { Controller } from 'egg';
-import * as QRCode from 'qrcode';
 import { choice, integer, text } from '../../lib/validation/rules';
 import { pageFrom, pageRules } from '../../lib/validation/paging';
 import { BusinessError, ValidationError } from '../../lib/errors';
+import { lazyModule } from '../../lib/lazyModule';
 import { MSG } from '../../lib/messages';
 import { corsOrigins } from '../../../config/config.default';
 
 // Labels are the original's `desc` (docs/design/groups.md §3). Names and nicknames are single-line.
+// The QR code's encoder is loaded on the first QR request (lib/lazyModule.ts).
+const qrcode = lazyModule(() => import('qrcode'));
 const SINGLE_LINE = { pattern: /^[^\n\r\t]*$/, patternHint: '不能包含换行符或制表符' };
 const groupId = integer('群id');
 const idRules = { id: groupId };
@@ -102,7 +104,7 @@ export default class GroupController extends Controller {
     const http = input.http as string;
     if (http && !this.allowedClientUrl(http)) throw new BusinessError(MSG.groupQrcodeOriginRefused);
     const content = await ctx.service.group.qrcodeText(ctx.me.id, { id: input.id, type: input.type, http, chatType: input.chatType ?? 'group' });
-    const png = await QRCode.toBuffer(content, { type: 'png', scale: 10, margin: 4, errorCorrectionLevel: 'M' });
+    const png = await (await qrcode()).toBuffer(content, { type: 'png', scale: 10, margin: 4, errorCorrectionLevel: 'M' });
     ctx.set('Cache-Control', 'no-store');
     ctx.type = 'image/png';
     ctx.body = png;

@@ -1,11 +1,17 @@
 import * as fs from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Transform, Readable } from 'node:stream';
-import { DeleteObjectCommand, GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type * as S3Sdk from '@aws-sdk/client-s3';
 import { MediaConfig } from '../../../config/config.default';
 import { StorageError } from '../errors';
 import { MSG } from '../messages';
 import { MediaStorage } from './types';
+import { lazyModule } from '../lazyModule';
+
+// Loaded when object storage is configured and first used (lib/lazyModule.ts), not in every worker at start.
+// The constructor needs it at once (a synchronous require); every other use is through the client.
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const sdk = lazyModule(() => require('@aws-sdk/client-s3') as typeof S3Sdk);
 
 export type S3Settings = MediaConfig['s3'];
 
@@ -28,11 +34,11 @@ export function publicBase(settings: S3Settings): string {
  */
 export class S3Storage implements MediaStorage {
   readonly driver = 's3' as const;
-  readonly client: S3Client;
+  readonly client: S3Sdk.S3Client;
   private readonly base: string;
 
   constructor(readonly settings: S3Settings) {
-    this.client = new S3Client({
+    this.client = new (sdk().S3Client)({
       endpoint: settings.endpoint || undefined,
       region: settings.region,
       forcePathStyle: settings.forcePathStyle,
@@ -50,7 +56,7 @@ export class S3Storage implements MediaStorage {
   async putFile(key: string, file: string, contentType: string): Promise<void> {
     try {
       const { size } = await fs.promises.stat(file);
-      await this.client.send(new PutObjectCommand({
+      await this.client.send(new (sdk().PutObjectCommand)({
         Bucket: this.settings.bucket,
         Key: key,
         Body: fs.createReadStream(file),
@@ -67,7 +73,7 @@ export class S3Storage implements MediaStorage {
   async fetchToFile(key: string, file: string, maxBytes: number): Promise<boolean> {
     let body: Readable;
     try {
-      const answer = await this.client.send(new GetObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      const answer = await this.client.send(new (sdk().GetObjectCommand)({ Bucket: this.settings.bucket, Key: key }));
       if (Number(answer.ContentLength ?? 0) > maxBytes) return false;
       body = answer.Body as Readable;
     } catch (err: any) {
@@ -105,7 +111,7 @@ export class S3Storage implements MediaStorage {
 
   async remove(key: string): Promise<void> {
     try {
-      await this.client.send(new DeleteObjectCommand({ Bucket: this.settings.bucket, Key: key }));
+      await this.client.send(new (sdk().DeleteObjectCommand)({ Bucket: this.settings.bucket, Key: key }));
     } catch (err) {
       throw new StorageError(503, MSG.mediaObjectStorageDown, err);
     }
