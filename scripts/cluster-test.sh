@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run test:cluster — starts the scale-out ensemble (scripts/cluster.sh up), runs test/cluster/*.cluster.ts
-# against it, then the Postman collection and the socket check through nginx, i.e. spread over both instances
+# against it, then the Postman collection, the admin console and the socket check through nginx, i.e. spread over both instances
 # (scripts/cluster-http.js), then part of the ordinary HTTP suite (CLUSTER_SUITE) in-process on the ensemble's Redis Cluster and
 # MariaDB primary, and stops it whatever the outcome. Not on the replica: those suites write their fixtures straight
 # through the models, outside any request, and read-your-writes covers a caller's own writes only (a fixture of 5,003
@@ -17,7 +17,8 @@ fi
 cd "$ROOT" && npx egg-bin test --ts --tscompiler=ts-node/register/transpile-only ${CLUSTER_TESTS:-test/cluster/*.cluster.ts}
 code=$?
 if [ "$code" = 0 ]; then
-  # The Postman collection and the socket check through nginx, spread over both instances (scripts/cluster-http.js).
+  # The Postman collection, the admin console and the socket check through nginx, spread over both instances
+  # (scripts/cluster-http.js).
   CLUSTER_DIR="$DIR" node "$ROOT/scripts/cluster-http.js"
   code=$?
 fi

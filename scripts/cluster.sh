@@ -127,7 +127,7 @@ start_app() {
   (set -a; . "$DIR/env"; cd "$dest" && exec setsid env PORT="$port" WORKERS=1 EGG_SERVER_ENV=prod EGG_TYPESCRIPT=true HOME="$dest" TRUST_PROXY=1 \
     REGISTER_LIMIT_IP=100000 LOGIN_FAIL_LIMIT_IP=100000 VISITOR_LIMIT_IP=100000 WS_HEARTBEAT_MS="${WS_HEARTBEAT_MS:-5000}" \
     REPLICA_MAX_LAG_SECONDS="${REPLICA_MAX_LAG_SECONDS:-4}" REPLICA_CHECK_MS=500 \
-    MEDIA_LOCAL_DIR="$DIR/uploads" ${APP_EXTRA_ENV:-} node -r ts-node/register/transpile-only test/helpers/serve.ts) >"$DIR/app-$name.log" 2>&1 &
+    MEDIA_LOCAL_DIR="$DIR/uploads" ADMIN_ENABLED=1 ${APP_EXTRA_ENV:-} node -r ts-node/register/transpile-only test/helpers/serve.ts) >"$DIR/app-$name.log" 2>&1 &
   echo $! >"$DIR/app-$name.pid"
 }
 
