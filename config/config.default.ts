@@ -30,6 +30,8 @@ function redisFromEnv(url: string | undefined) {
       client: {
         cluster: true,
         nodes: cluster.nodes,
+        // REDIS_CLUSTER_NAT_MAP: the nodes' announced addresses → the ones to dial (NAT, a proxy); unset: none.
+        ...(cluster.natMap ? { natMap: cluster.natMap } : {}),
         // As below: while the cluster is not ready (a master failing over) a command fails at once (503).
         enableOfflineQueue: false,
         connectTimeout: intFromEnv('REDIS_CONNECT_TIMEOUT_MS', 2000),

@@ -3,7 +3,8 @@
 #   - a Redis Cluster of 3 masters + 3 replicas (redis-server, cluster-enabled, ports BASE..BASE+5);
 #   - a MariaDB primary (BASE+10) and one replica (BASE+11) replicating by GTID, own data directories;
 #   - two eggchat instances (BASE+20, BASE+21; one worker each) on REDIS_CLUSTER_NODES and DATABASE_URL +
-#     DATABASE_REPLICA_URLS, sharing one JWT secret;
+#     DATABASE_REPLICA_URLS, sharing one JWT secret and one media folder (CLUSTER_DIR/uploads: a file uploaded
+#     through one instance is served by the other, as a shared volume or MEDIA_STORAGE=s3 does in a deployment);
 #   - nginx (deploy/nginx.conf, both instances in its upstream) on BASE+30.
 # Everything lives in CLUSTER_DIR (default /tmp/eggchat-cluster); `up` writes CLUSTER_DIR/env (the URLs and
 # ports, sourced by test/cluster/*.ts) and answers once every part works. `down` stops what `up` started
@@ -19,6 +20,9 @@ DB_REPLICA=$((BASE + 11))
 APP_A=$((BASE + 20))
 APP_B=$((BASE + 21))
 NGINX=$((BASE + 30))
+# Only used by test/cluster/partition.cluster.ts: a third instance, and its TCP proxies to the six Redis nodes.
+APP_C=$((BASE + 22))
+REDIS_PROXY_BASE=$((BASE + 12))
 DB_USER=eggchat
 DB_PASS=eggchat_cluster
 DB_NAME=eggchat
@@ -107,11 +111,15 @@ DB_REPLICA_SOCKET=$DIR/mariadb-$DB_REPLICA/mysqld.sock
 APP_A_URL=http://127.0.0.1:$APP_A
 APP_B_URL=http://127.0.0.1:$APP_B
 NGINX_URL=http://127.0.0.1:$NGINX
+APP_C_PORT=$APP_C
+REDIS_PROXY_BASE=$REDIS_PROXY_BASE
 JWT_SECRET=$(node -e 'console.log(require("crypto").randomBytes(32).toString("hex"))')
 ENV
 }
 
 # start_app NAME PORT: one eggchat instance (one worker) from its own copy of the sources (own logs/ and run/).
+# APP_EXTRA_ENV ("NAME=value …", no spaces in values) overrides the env file for it (test/cluster/partition.cluster.ts
+# starts a third instance, c, whose Redis traffic goes through its TCP proxy).
 start_app() {
   local name=$1 port=$2 dest="$DIR/app-$1"
   [ -d "$dest" ] || { copy_tree "$ROOT" "$dest" && mkdir -p "$dest/test/helpers" && cp "$ROOT/test/helpers/serve.ts" "$dest/test/helpers/"; }
@@ -119,7 +127,7 @@ start_app() {
   (set -a; . "$DIR/env"; cd "$dest" && exec setsid env PORT="$port" WORKERS=1 EGG_SERVER_ENV=prod EGG_TYPESCRIPT=true HOME="$dest" TRUST_PROXY=1 \
     REGISTER_LIMIT_IP=100000 LOGIN_FAIL_LIMIT_IP=100000 VISITOR_LIMIT_IP=100000 WS_HEARTBEAT_MS="${WS_HEARTBEAT_MS:-5000}" \
     REPLICA_MAX_LAG_SECONDS="${REPLICA_MAX_LAG_SECONDS:-4}" REPLICA_CHECK_MS=500 \
-    node -r ts-node/register/transpile-only test/helpers/serve.ts) >"$DIR/app-$name.log" 2>&1 &
+    MEDIA_LOCAL_DIR="$DIR/uploads" ADMIN_ENABLED=1 ${APP_EXTRA_ENV:-} node -r ts-node/register/transpile-only test/helpers/serve.ts) >"$DIR/app-$name.log" 2>&1 &
   echo $! >"$DIR/app-$name.pid"
 }
 
@@ -138,7 +146,7 @@ start_nginx() {
 up() {
   [ -e "$DIR/env" ] && die "$DIR/env exists: the ensemble is up (npm run cluster:down first)"
   local port
-  for port in $REDIS_PORTS $(seq $((BASE + 10000)) $((BASE + 10005))) "$DB_PRIMARY" "$DB_REPLICA" "$APP_A" "$APP_B" "$NGINX"; do
+  for port in $REDIS_PORTS $(seq $((BASE + 10000)) $((BASE + 10005))) "$DB_PRIMARY" "$DB_REPLICA" "$APP_A" "$APP_B" "$NGINX" "$APP_C" $(seq "$REDIS_PROXY_BASE" $((REDIS_PROXY_BASE + 5))); do
     # Something else listening there would be taken for ours: choose another CLUSTER_PORT_BASE.
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && die "port $port is in use (CLUSTER_PORT_BASE=$BASE)"
   done
@@ -166,11 +174,11 @@ stop_pidfile() { # stop_pidfile FILE [SIGNAL]: the process (group, for setsid'd 
 down() {
   [ -d "$DIR" ] || { log "nothing to stop in $DIR"; return 0; }
   [ -s "$DIR/nginx/nginx.pid" ] && nginx -c "$DIR/nginx/nginx.conf" -p "$DIR/nginx" -s stop 2>/dev/null || true
-  for name in a b; do stop_pidfile "$DIR/app-$name.pid"; done
+  for name in a b c; do stop_pidfile "$DIR/app-$name.pid"; done
   for port in $REDIS_PORTS; do stop_pidfile "$DIR/redis-$port/redis.pid"; done
   for port in "$DB_PRIMARY" "$DB_REPLICA"; do stop_pidfile "$DIR/mariadb-$port/mysqld.pid"; done
   sleep 2
-  for name in a b; do stop_pidfile "$DIR/app-$name.pid" KILL; done
+  for name in a b c; do stop_pidfile "$DIR/app-$name.pid" KILL; done
   for port in $REDIS_PORTS; do stop_pidfile "$DIR/redis-$port/redis.pid" KILL; done
   for port in "$DB_PRIMARY" "$DB_REPLICA"; do stop_pidfile "$DIR/mariadb-$port/mysqld.pid" KILL; done
   rm -rf "$DIR"
@@ -180,6 +188,6 @@ down() {
 case "${1:-}" in
   up) up ;;
   down) down ;;
-  start-app) start_app "$2" "$3"; wait_app "$2" "$3" ;; # used by test/cluster after killing an instance
+  start-app) start_app "$2" "$3"; wait_app "$2" "$3" ;; # used by test/cluster after killing an instance, and for c
   *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac

@@ -1,6 +1,12 @@
 import { QueryTypes, Sequelize } from 'sequelize';
 
 /**
+ * `primary`: read the primary even when read replicas are in use and lib/readRouting.ts would pick one (the
+ * reads that feed socket delivery: a lagging replica's older cursor would push again what was delivered).
+ */
+export interface ReadOptions { primary?: boolean }
+
+/**
  * A read-only statement with `?` placeholders, sent straight to one of Sequelize's pooled connections.
  * For the few statements that run on nearly every request (the session's user row, the session itself
  * in the embedded profile, the contact-list version, a friend's profile, search): Sequelize's own query
@@ -15,13 +21,14 @@ import { QueryTypes, Sequelize } from 'sequelize';
  * `PRAGMA table_info` statement before every SELECT whose SQL names a table as FROM `x`, and a stack
  * trace formatted for every statement (with source maps on, the largest share of a worker's time).
  */
-export async function selectRows<T extends object>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T[]> {
+export async function selectRows<T extends object>(sequelize: Sequelize, sql: string, values: unknown[], options: ReadOptions = {}): Promise<T[]> {
   const dialect = sequelize.getDialect();
+  const useMaster = options.primary ? true : undefined;
   if (dialect !== 'mysql' && dialect !== 'sqlite') {
-    return sequelize.query<T>(sql, { replacements: values, type: QueryTypes.SELECT });
+    return sequelize.query<T>(sql, { replacements: values, type: QueryTypes.SELECT, useMaster });
   }
   const manager = (sequelize as any).connectionManager;
-  const connection = await manager.getConnection({ type: 'SELECT' });
+  const connection = await manager.getConnection({ type: 'SELECT', useMaster });
   try {
     logStatement(sequelize, { connection }, sql, [ ...values ]);
     if (dialect === 'sqlite') {
@@ -45,17 +52,17 @@ const IN_CHUNK = 500;
  * `selectRows` for a query over a list of ids, one statement per chunk of `IN_CHUNK` ids: `sqlFor` gets the
  * placeholders (`?, ?, …`) to put between the parentheses of its `IN (…)`.
  */
-export async function selectRowsIn<T extends object>(sequelize: Sequelize, sqlFor: (placeholders: string) => string, ids: unknown[]): Promise<T[]> {
+export async function selectRowsIn<T extends object>(sequelize: Sequelize, sqlFor: (placeholders: string) => string, ids: unknown[], options: ReadOptions = {}): Promise<T[]> {
   const rows: T[] = [];
   for (let start = 0; start < ids.length; start += IN_CHUNK) {
     const chunk = ids.slice(start, start + IN_CHUNK);
-    rows.push(...await selectRows<T>(sequelize, sqlFor(chunk.map(() => '?').join(', ')), chunk));
+    rows.push(...await selectRows<T>(sequelize, sqlFor(chunk.map(() => '?').join(', ')), chunk, options));
   }
   return rows;
 }
 
-export async function selectOne<T extends object>(sequelize: Sequelize, sql: string, values: unknown[]): Promise<T | null> {
-  const rows = await selectRows<T>(sequelize, sql, values);
+export async function selectOne<T extends object>(sequelize: Sequelize, sql: string, values: unknown[], options: ReadOptions = {}): Promise<T | null> {
+  const rows = await selectRows<T>(sequelize, sql, values, options);
   return rows[0] ?? null;
 }
 

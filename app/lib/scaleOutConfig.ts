@@ -5,6 +5,8 @@
  *
  *   REDIS_CLUSTER_NODES=10.0.0.1:6379,10.0.0.2:6379   (password: REDIS_PASSWORD)
  *   REDIS_URL=redis+cluster://:password@10.0.0.1:6379,10.0.0.2:6379
+ *   REDIS_CLUSTER_NAT_MAP=10.0.0.1:6379=203.0.113.1:16379,...   (optional: the address to use for a node the
+ *     cluster announces as the left one — NAT, a proxy; ioredis Cluster's `natMap`. Unset: none)
  *   DATABASE_REPLICA_URLS=mysql://reader:pw@10.0.0.5:3306/eggchat,mysql://reader:pw@10.0.0.6:3306/eggchat
  */
 
@@ -18,8 +20,31 @@ function parseNode(text: string, source: string): ClusterNode {
   return { host: match[1], port: Number(match[2]) };
 }
 
-/** The cluster's seed nodes and password, or undefined when Redis is a single server (or absent). */
-export function redisClusterFromEnv(env: NodeJS.ProcessEnv = process.env): { nodes: ClusterNode[]; password: string } | undefined {
+export interface RedisClusterSettings { nodes: ClusterNode[]; password: string; natMap?: Record<string, ClusterNode> }
+
+/** REDIS_CLUSTER_NAT_MAP (`announced host:port=reachable host:port`, comma-separated) as ioredis's natMap. */
+function natMapFromEnv(env: NodeJS.ProcessEnv): Record<string, ClusterNode> | undefined {
+  const list = env.REDIS_CLUSTER_NAT_MAP;
+  if (!list || !list.trim()) return undefined;
+  const map: Record<string, ClusterNode> = {};
+  for (const item of list.split(',').map(text => text.trim()).filter(Boolean)) {
+    const [ from, to, extra ] = item.split('=');
+    if (to === undefined || extra !== undefined) throw new Error(`REDIS_CLUSTER_NAT_MAP: "${item}" is not host:port=host:port`);
+    const announced = parseNode(from, 'REDIS_CLUSTER_NAT_MAP');
+    map[`${announced.host}:${announced.port}`] = parseNode(to, 'REDIS_CLUSTER_NAT_MAP');
+  }
+  return map;
+}
+
+/** The cluster's seed nodes and password (and a NAT map if set), or undefined when Redis is a single server (or absent). */
+export function redisClusterFromEnv(env: NodeJS.ProcessEnv = process.env): RedisClusterSettings | undefined {
+  const settings = clusterNodesFromEnv(env);
+  if (!settings) return undefined;
+  const natMap = natMapFromEnv(env);
+  return natMap ? { ...settings, natMap } : settings;
+}
+
+function clusterNodesFromEnv(env: NodeJS.ProcessEnv): RedisClusterSettings | undefined {
   const url = env.REDIS_URL || '';
   if (url.startsWith(CLUSTER_SCHEME)) {
     const rest = url.slice(CLUSTER_SCHEME.length).replace(/\/\d*$/, '');

@@ -1,5 +1,5 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { selectOne, selectRows, selectRowsIn, txRows, txRun } from '../lib/rawQuery';
+import { ReadOptions, selectOne, selectRows, selectRowsIn, txRows, txRun } from '../lib/rawQuery';
 import { inTransaction } from '../lib/transaction';
 
 /** One entry of a recipient's inbox: its sequence number and the frame data, serialized. */
@@ -7,6 +7,13 @@ export interface InboxEntry { seq: number; payload: string }
 
 const READ_SQL = 'SELECT seq, payload FROM chat_inbox WHERE user_id = ? AND seq > ? ORDER BY seq LIMIT ?';
 const CURSOR_SQL = 'SELECT delivered_seq FROM chat_cursor WHERE user_id = ?';
+/**
+ * The reads below feed socket delivery: always the primary, never a read replica (lib/readRouting.ts). The
+ * cursors are written outside any request (delivery/cursorWriter.ts), so no writer marker covers them: a lagging
+ * replica's older cursor, or an inbox without its newest entries, would push again what was delivered or
+ * late what was not.
+ */
+const PRIMARY: ReadOptions = { primary: true };
 
 const NEXT_SEQ_MYSQL = 'INSERT INTO chat_inbox_seq (user_id, last_seq) VALUES (?, 1) ON DUPLICATE KEY UPDATE last_seq = LAST_INSERT_ID(last_seq + 1)';
 const NEXT_SEQ_SQLITE = 'INSERT INTO chat_inbox_seq (user_id, last_seq) VALUES (?, 1) ON CONFLICT(user_id) DO UPDATE SET last_seq = last_seq + 1 RETURNING last_seq';
@@ -64,20 +71,20 @@ export async function appendToInbox(sequelize: Sequelize, transaction: Transacti
 
 /** Entries after `afterSeq`, in order. */
 export function readInbox(sequelize: Sequelize, userId: number, afterSeq: number, limit: number): Promise<InboxEntry[]> {
-  return selectRows<InboxEntry>(sequelize, READ_SQL, [ userId, afterSeq, limit ]).then(rows => rows.map(row => ({ seq: Number(row.seq), payload: row.payload })));
+  return selectRows<InboxEntry>(sequelize, READ_SQL, [ userId, afterSeq, limit ], PRIMARY).then(rows => rows.map(row => ({ seq: Number(row.seq), payload: row.payload })));
 }
 
 /** The last sequence number of each user's inbox (users with none are left out). */
 export async function lastSeqs(sequelize: Sequelize, userIds: number[]): Promise<Map<number, number>> {
   if (!userIds.length) return new Map();
   const rows = await selectRowsIn<{ user_id: number; seq: number | string }>(sequelize,
-    placeholders => `SELECT user_id, MAX(seq) AS seq FROM chat_inbox WHERE user_id IN (${placeholders}) GROUP BY user_id`, userIds);
+    placeholders => `SELECT user_id, MAX(seq) AS seq FROM chat_inbox WHERE user_id IN (${placeholders}) GROUP BY user_id`, userIds, PRIMARY);
   return new Map(rows.map(row => [ Number(row.user_id), Number(row.seq) ]));
 }
 
 /** How far the user's device confirmed receipt (0: nothing yet). */
 export async function deliveredSeq(sequelize: Sequelize, userId: number): Promise<number> {
-  const row = await selectOne<{ delivered_seq: number | string }>(sequelize, CURSOR_SQL, [ userId ]);
+  const row = await selectOne<{ delivered_seq: number | string }>(sequelize, CURSOR_SQL, [ userId ], PRIMARY);
   return Number(row?.delivered_seq ?? 0);
 }
 

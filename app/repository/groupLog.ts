@@ -1,5 +1,5 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
-import { selectRows, selectRowsIn } from '../lib/rawQuery';
+import { ReadOptions, selectRows, selectRowsIn } from '../lib/rawQuery';
 import { inTransaction } from '../lib/transaction';
 
 /** Where a group stands under its row lock: the sequence just taken and the membership version. */
@@ -69,6 +69,9 @@ export async function groupPayloadOf(sequelize: Sequelize, messageId: number, tr
   return row?.payload ?? null;
 }
 
+/** The reads below feed socket delivery: always the primary, never a read replica (see repository/chatInbox.ts). */
+const PRIMARY: ReadOptions = { primary: true };
+
 /**
  * A user's place in each group whose log they may still have something to receive from: joined (not a
  * pending applicant), and not finished (left or dissolved with everything up to then confirmed).
@@ -80,7 +83,7 @@ export async function membershipsOf(sequelize: Sequelize, userId: number): Promi
     'SELECT gu.group_id, gu.joined_seq, gu.left_seq, gu.delivered_seq, g.closed_seq, g.last_seq, g.member_version ' +
     'FROM group_user gu JOIN `group` g ON g.id = gu.group_id ' +
     'WHERE gu.user_id = ? AND gu.joined_seq IS NOT NULL ' +
-    'AND (gu.left_seq IS NULL OR gu.delivered_seq < gu.left_seq) AND (g.closed_seq IS NULL OR gu.delivered_seq < g.closed_seq)', [ userId ]);
+    'AND (gu.left_seq IS NULL OR gu.delivered_seq < gu.left_seq) AND (g.closed_seq IS NULL OR gu.delivered_seq < g.closed_seq)', [ userId ], PRIMARY);
   return rows.map(row => ({
     groupId: Number(row.group_id),
     joined: Number(row.joined_seq),
@@ -97,7 +100,7 @@ export interface GroupLogEntry { seq: number; skip: number | null; payload: stri
 /** The group's entries in (afterSeq, upToSeq], in order. */
 export async function readGroupLog(sequelize: Sequelize, groupId: number, afterSeq: number, upToSeq: number, limit: number): Promise<GroupLogEntry[]> {
   const rows = await selectRows<any>(sequelize,
-    'SELECT seq, skip_user_id, payload FROM group_log WHERE group_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?', [ groupId, afterSeq, upToSeq, limit ]);
+    'SELECT seq, skip_user_id, payload FROM group_log WHERE group_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?', [ groupId, afterSeq, upToSeq, limit ], PRIMARY);
   return rows.map(row => ({ seq: Number(row.seq), skip: row.skip_user_id === null ? null : Number(row.skip_user_id), payload: row.payload }));
 }
 
@@ -105,7 +108,7 @@ export async function readGroupLog(sequelize: Sequelize, groupId: number, afterS
 export async function groupHeads(sequelize: Sequelize, groupIds: number[]): Promise<Map<number, { last: number; version: number }>> {
   if (!groupIds.length) return new Map();
   const rows = await selectRowsIn<any>(sequelize,
-    placeholders => `SELECT id, last_seq, member_version FROM \`group\` WHERE id IN (${placeholders})`, groupIds);
+    placeholders => `SELECT id, last_seq, member_version FROM \`group\` WHERE id IN (${placeholders})`, groupIds, PRIMARY);
   return new Map(rows.map(row => [ Number(row.id), { last: Number(row.last_seq), version: Number(row.member_version) }]));
 }
 

@@ -15,7 +15,9 @@ pid $dir/nginx.pid;
 error_log $dir/logs/error.log;
 events { worker_connections 1024; }
 http {
-  access_log $dir/logs/access.log;
+  # The combined format plus the instance that answered (scripts/cluster-http.js counts them).
+  log_format upstream '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" upstream=\$upstream_addr';
+  access_log $dir/logs/access.log upstream;
   client_body_temp_path $dir/body; proxy_temp_path $dir/proxy;
   fastcgi_temp_path $dir/fcgi; uwsgi_temp_path $dir/uwsgi; scgi_temp_path $dir/scgi;
   include $dir/eggchat.conf;

@@ -1,7 +1,8 @@
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { call, Reply, sleep } from '../helpers/server';
 import { PASSWORD, recordToken, uniqueName } from '../helpers/api';
 
@@ -108,12 +109,18 @@ export async function restartRedis(port: number): Promise<void> {
 }
 
 /** SIGKILL to an instance's whole process group (master, agent, worker). */
-export function killInstance(name: 'a' | 'b'): void {
+export function killInstance(name: 'a' | 'b' | 'c'): void {
   process.kill(-pidFrom(path.join(CLUSTER_DIR, `app-${name}.pid`)), 'SIGKILL');
 }
 
-export function restartInstance(name: 'a' | 'b', port: number): void {
-  execFileSync('bash', [ path.join(ROOT, 'scripts', 'cluster.sh'), 'start-app', name, String(port) ], { stdio: 'ignore', env: { ...process.env, CLUSTER_DIR } });
+/**
+ * Starts an instance (again) with the script's settings, resolving once it answers; `extraEnv` overrides the
+ * env file's (APP_EXTRA_ENV). Asynchronous: this process keeps running meanwhile (partition.cluster.ts's
+ * proxies forward the new instance's traffic).
+ */
+export async function restartInstance(name: 'a' | 'b' | 'c', port: number, extraEnv: Record<string, string> = {}): Promise<void> {
+  const APP_EXTRA_ENV = Object.entries(extraEnv).map(([ key, value ]) => `${key}=${value}`).join(' ');
+  await promisify(execFile)('bash', [ path.join(ROOT, 'scripts', 'cluster.sh'), 'start-app', name, String(port) ], { env: { ...process.env, CLUSTER_DIR, APP_EXTRA_ENV } });
 }
 
 export async function waitUntil(ms: number, test: () => boolean | Promise<boolean>, what: string, pauseMs = 200): Promise<void> {

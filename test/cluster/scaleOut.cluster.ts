@@ -104,6 +104,41 @@ describe('test/cluster/scaleOut.cluster.ts', function() {
       await waitUntil(15_000, async () => (await friendIds(A, other)).includes(writer.id), 'the other party to see it within the lag');
     });
 
+    it('delivery reads the primary: a socket reopened on the other instance while the replica still holds the old receipt cursor, and offline fetches, repeat nothing', async () => {
+      const [ alice, bob, carol ] = [ await register(A), await register(B), await register(A) ];
+      await befriend(A, alice, bob, B); // bob accepts anyone from now on (invite_confirm 0)
+      delayReplica(3);
+      await sleep(6500); // every marker expires: bob's HTTP reads go to the replica
+      const first = await connectReady(B, bob.token);
+      sockets.push(first);
+      const sent = [ '已送达一', '已送达二', '已送达三' ];
+      for (const text of sent) ok(await send(A, alice, bob.id, text), 'send');
+      await first.waitFor(c => sent.every(text => texts(c).includes(text)), 10_000, 'the three messages');
+      // The socket's receipts (pongs) are written by B's cursor writer, outside any request, to the primary; the
+      // replica applies them 3 s later.
+      const last = Number(sql('primary', `SELECT MAX(seq) FROM eggchat.chat_inbox WHERE user_id = ${bob.id}`).trim());
+      const cursor = (which: 'primary' | 'replica') => Number(sql(which, `SELECT delivered_seq FROM eggchat.chat_cursor WHERE user_id = ${bob.id}`).trim() || 0);
+      await waitUntil(5000, () => cursor('primary') >= last, 'the receipt on the primary', 50);
+      first.ws.close();
+      await first.closed;
+      assert.ok(cursor('replica') < last, 'the replica still has the old cursor');
+      // Within the lag: bob's HTTP reads are served by the replica (carol's new friendship is not there yet) …
+      ok(await call(A, 'POST', '/api/chat/autoAddFriendAndAgree', { token: carol.token, body: { friend_id: bob.id } }), 'carol adds bob');
+      assert.ok(!(await friendIds(B, bob)).includes(carol.id), 'bob reads the lagging replica');
+      // … while his new socket (on A) and his offline fetches (on both) read the primary: nothing pushed again.
+      const second = await connectReady(A, bob.token);
+      sockets.push(second);
+      ok(await call(A, 'POST', '/api/chat/chatGetmessageOffLine', { token: bob.token }), 'offline fetch on A');
+      ok(await call(B, 'POST', '/api/chat/chatGetmessageOffLine', { token: bob.token }), 'offline fetch on B');
+      await sleep(1000);
+      assert.ok(cursor('replica') < last, 'the checks ran while the replica still had the old cursor');
+      assert.deepStrictEqual(texts(second).filter(text => sent.includes(text)), [], 'nothing delivered is pushed again');
+      // And what comes next still arrives once.
+      ok(await send(B, alice, bob.id, '新的一条'), 'send after');
+      await second.waitFor(c => texts(c).includes('新的一条'), 10_000, 'the next message');
+      assert.deepStrictEqual(texts(second), [ '新的一条' ]);
+    });
+
     it('a replica whose SQL thread is stopped is left out: every read goes to the primary, no 5xx', async () => {
       delayReplica(0);
       sql('replica', 'STOP SLAVE SQL_THREAD');

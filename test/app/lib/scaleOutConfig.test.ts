@@ -23,7 +23,7 @@ function configUnder(env: Record<string, string | undefined>): any {
   }
 }
 
-const NONE = { REDIS_URL: undefined, REDIS_CLUSTER_NODES: undefined, REDIS_PASSWORD: undefined, DATABASE_REPLICA_URLS: undefined };
+const NONE = { REDIS_URL: undefined, REDIS_CLUSTER_NODES: undefined, REDIS_CLUSTER_NAT_MAP: undefined, REDIS_PASSWORD: undefined, DATABASE_REPLICA_URLS: undefined };
 
 describe('test/app/lib/scaleOutConfig.test.ts', () => {
   describe('Redis Cluster', () => {
@@ -37,6 +37,17 @@ describe('test/app/lib/scaleOutConfig.test.ts', () => {
       assert.deepStrictEqual(redisClusterFromEnv({ REDIS_URL: 'redis+cluster://:s%40cret@a.example:6379,b.example:6380/0' }), {
         nodes: [{ host: 'a.example', port: 6379 }, { host: 'b.example', port: 6380 }], password: 's@cret',
       });
+    });
+
+    it('REDIS_CLUSTER_NAT_MAP: ioredis natMap (announced address → the one to dial); absent by default', () => {
+      assert.deepStrictEqual(redisClusterFromEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7812', REDIS_CLUSTER_NAT_MAP: '127.0.0.1:7800=127.0.0.1:7812, 10.0.0.2:6379=203.0.113.9:16379' }), {
+        nodes: [{ host: '127.0.0.1', port: 7812 }], password: '',
+        natMap: { '127.0.0.1:7800': { host: '127.0.0.1', port: 7812 }, '10.0.0.2:6379': { host: '203.0.113.9', port: 16379 } },
+      });
+      assert.throws(() => redisClusterFromEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7812', REDIS_CLUSTER_NAT_MAP: '127.0.0.1:7800' }), /REDIS_CLUSTER_NAT_MAP: "127.0.0.1:7800" is not host:port=host:port/);
+      const config = configUnder({ ...NONE, REDIS_CLUSTER_NODES: '127.0.0.1:7600', REDIS_CLUSTER_NAT_MAP: '127.0.0.1:7600=127.0.0.1:7612' });
+      assert.deepStrictEqual(config.redis.client.natMap, { '127.0.0.1:7600': { host: '127.0.0.1', port: 7612 } });
+      assert.ok(!('natMap' in configUnder({ ...NONE, REDIS_CLUSTER_NODES: '127.0.0.1:7600' }).redis.client), 'no natMap unless set');
     });
 
     it('a plain redis:// URL or nothing: no cluster', () => {
