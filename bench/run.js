@@ -61,13 +61,20 @@ const MESSAGING = SOCKET_ROWS.some(wants);
 const GROWTH = argv.has('--growth') || (!QUICK && !argv.has('--no-growth') && MAIN_ROWS && !PROFILE_ROWS.length);
 const WRITE_DOCS = !argv.has('--no-docs') && (!ONLY.length || MESSAGING_ONLY);
 // --keep: leave the servers running and the data in place afterwards (for poking at them by hand);
-// stop them with `npx egg-scripts stop --title=eggchat-bench` and `--title=eggchat-bench-bare`.
+// stop them with `npx egg-scripts stop --title=eggchat-bench` and `--title=eggchat-bench-bare` (with
+// BENCH_PORT set: eggchat-bench-<port> and eggchat-bench-<port>-bare).
 const KEEP = argv.has('--keep');
+// CI (issue 16 §5): exit 1 when any request failed or timed out (or a message was lost, an upload
+// failed, the server logged an ERROR), never because of a speed figure; and give up after --time-limit
+// seconds, stopping the servers and dropping the bench database first.
+const FAIL_ON_ERRORS = argv.has('--fail-on-errors');
+const TIME_LIMIT_SECONDS = Number(listOption('time-limit')[0] || 0);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS || 50);
 const BASE_PORT = Number(process.env.BENCH_PORT || 7301);
-// Two benches on one machine (another checkout, BENCH_PORT set) must not stop each other's servers:
-// egg-scripts stops by exact title, so a run on its own port gets its own titles.
-const TITLE = process.env.BENCH_PORT ? `eggchat-bench-${BASE_PORT}` : 'eggchat-bench';
+// The servers' titles (what stops them): with BENCH_PORT set they carry the port, so two benches on other
+// ports (another checkout, CI) never stop each other's servers.
+const APP_TITLE = process.env.BENCH_PORT ? `eggchat-bench-${BASE_PORT}` : 'eggchat-bench';
+const BARE_TITLE = `${APP_TITLE}-bare`;
 // BENCH_LABEL=heapcap: a variant run, kept apart (bench/results/<profile>-<mode>-<label>.json, its own docs section).
 // A run of only some rows (--only) never replaces a whole run's JSON or docs section: it is labelled
 // "partial" unless it has a label of its own, and leaves docs/ alone.
@@ -218,8 +225,55 @@ function mainTargets(report) {
   return targets;
 }
 
+/**
+ * What went wrong in a run, speed aside: failed or timed-out requests, ERROR lines in the server's log,
+ * messages lost, duplicated or refused, uploads that failed. Empty when nothing did.
+ */
+function runFailures(report) {
+  const failures = [];
+  const add = (what, n) => { if (n) failures.push(`${what}: ${n}`); };
+  for (const row of report.rows) {
+    add(`${row.label} c=${row.connections}: failed responses`, row.errors + (row.warmupErrors || 0));
+    add(`${row.label} c=${row.connections}: timeouts`, row.timeouts);
+    if (row.bare) add(`bare app before ${row.label}: failed responses + timeouts`, row.bare.errors + row.bare.timeouts);
+  }
+  for (const p of report.growth ? [ ...(report.growth.friends || []), ...(report.growth.search || []) ] : []) add('cost growth: failed responses + timeouts', p.errors + p.timeouts);
+  add('ERROR lines in the server log', report.serverErrors);
+  const m = report.messaging;
+  if (m && m.totals) {
+    for (const key of [ 'failedSends', 'lost', 'duplicated', 'misrouted', 'contentMismatch', 'unexpectedCloses' ]) add(`messaging ${key}`, m.totals[key]);
+    if (m.serverLog) add('messaging: ERROR lines in the server log', m.serverLog.errorCount);
+  }
+  if (report.groups) {
+    for (const g of report.groups.fanOut || []) {
+      add(`groups ${g.members} members: lost deliveries`, g.lost);
+      add(`groups ${g.members} members: duplicated deliveries`, g.duplicated);
+      add(`groups ${g.members} members: sends not answered 200`, g.messages - g.answered);
+    }
+    if (report.groups.groupinfo) add('groups: groupinfo failed responses', report.groups.groupinfo.errors);
+  }
+  if (report.media) {
+    for (const key of [ 'sequential', 'concurrent', 'concurrentLarge' ]) {
+      const run = report.media[key];
+      if (run) add(`media ${key}: uploads not answered 200`, run.uploads - run.ok);
+    }
+  }
+  return failures;
+}
+
+/** Set by main(): stops the servers, drops the bench database, flushes the Redis db (for --time-limit and signals). */
+let emergencyCleanup = null;
+
+function abort(reason) {
+  log(`${reason}: stopping the servers and dropping the bench database`);
+  const cleanup = emergencyCleanup ? emergencyCleanup() : Promise.resolve();
+  cleanup.catch(err => log(`cleanup failed: ${err.message}`)).finally(() => process.exit(1));
+}
+
 async function main() {
   const startedAt = Date.now();
+  if (TIME_LIMIT_SECONDS > 0) setTimeout(() => abort(`time limit of ${TIME_LIMIT_SECONDS} s reached`), TIME_LIMIT_SECONDS * 1000).unref();
+  for (const signal of [ 'SIGINT', 'SIGTERM' ]) process.once(signal, () => abort(`${signal} received`));
   const profile = profileFromEnv();
   const mode = QUICK ? 'quick' : 'full';
   const loadBefore = loadavg();
@@ -234,13 +288,18 @@ async function main() {
   // Reassigned by the messaging rows (a fresh server, same title): the finally stops whichever runs.
   const mainProfiled = PROFILE_ROWS.some(id => !SOCKET_ROWS.includes(id));
   const appEnv = mainProfiled ? cpuProfile.hookEnv(serverEnv(profile, BASE_PORT), { profileDir: cpuProfile.PROFILE_DIR }) : serverEnv(profile, BASE_PORT);
-  let app = new EggServer({ name: 'eggchat', title: TITLE, baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: appEnv, extraArgs: SERVER_ARGS });
+  let app = new EggServer({ name: 'eggchat', title: APP_TITLE, baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env: appEnv, extraArgs: SERVER_ARGS });
   const bareEnv = { ...serverEnv(profile, BASE_PORT + 1) };
-  const bare = new EggServer({ name: 'bare-egg', title: `${TITLE}-bare`, baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
+  const bare = new EggServer({ name: 'bare-egg', title: BARE_TITLE, baseDir: path.join(ROOT, 'bench', 'bare'), port: BASE_PORT + 1, workers: WORKERS, env: bareEnv });
 
   const report = { meta: {}, rows: [] };
   let sequelize;
   let databaseVersion;
+  emergencyCleanup = async () => {
+    await Promise.all([ app.stop(), bare.stop() ]);
+    await db.dropDatabase(profile).catch(() => undefined);
+    await flushRedis(profile).catch(() => undefined);
+  };
   let redisVersion;
   try {
     await db.createDatabase(profile);
@@ -268,7 +327,7 @@ async function main() {
       await app.stop();
       const env = messaging.messagingServerEnv(serverEnv(profile, BASE_PORT));
       const tokens = await messaging.mintSessions({ sequelize, profile, ids, secret: env.JWT_SECRET, passwordHash: seeder.passwordHash, passwordFingerprint, env });
-      app = new EggServer({ name: 'eggchat', title: TITLE, baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env, extraArgs: SERVER_ARGS });
+      app = new EggServer({ name: 'eggchat', title: APP_TITLE, baseDir: BUILD_DIR, port: BASE_PORT, workers: WORKERS, env, extraArgs: SERVER_ARGS });
       await app.start();
       if (wants('messaging')) {
         report.messaging = await messaging.runMessaging({
@@ -325,8 +384,13 @@ async function main() {
   report.meta.loadAfter = loadavg();
   report.meta.elapsedSeconds = Math.round((Date.now() - startedAt) / 1000);
   report.targets = evaluateTargets(report);
+  report.failures = runFailures(report);
   await publish(report, profile);
-  log(`done in ${report.meta.elapsedSeconds} s`);
+  log(`done in ${report.meta.elapsedSeconds} s; errors and timeouts: ${report.failures.length ? report.failures.join('; ') : 'none'}`);
+  if (FAIL_ON_ERRORS && report.failures.length) {
+    log('--fail-on-errors: the run had errors (see above)');
+    process.exitCode = 1;
+  }
 }
 
 /** The table's rows, the growth curves and the memory after them, on `app` and the bare app beside it. */
@@ -378,7 +442,9 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
   Object.assign(world.tokens, await loginAll(app.url, actorIds));
 
   // The admin console's rows: a viewer logged in through its form (bench/lib/admin.js).
-  const adminCookie = await adminLogin(app.url, await createBenchAdmin(sequelize));
+  // Only when one of its rows runs (a failure there would otherwise stop a run of other rows).
+  const adminRows = !ONLY.length || ONLY.some(id => id.startsWith('admin-'));
+  const adminCookie = adminRows ? await adminLogin(app.url, await createBenchAdmin(sequelize)) : '';
 
   report.cold = await firstRequests(app.url, '/api/chat/goodfriendlist/1', world.tokens[ACTORS.f2000], 4);
   log(`first goodfriendlist(2,000) requests: ${report.cold.map(v => v.toFixed(1)).join(', ')} ms`);
@@ -394,7 +460,7 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
 
   const scenarios = mainScenarios(world, { connections: CONNECTIONS });
   // Before the login row, which stays last (see bench/lib/scenarios.js).
-  scenarios.splice(scenarios.length - 1, 0, ...adminScenarios(world, adminCookie, CONNECTIONS, prng(11)));
+  if (adminRows) scenarios.splice(scenarios.length - 1, 0, ...adminScenarios(world, adminCookie, CONNECTIONS, prng(11)));
   for (const scenario of scenarios.filter(s => !ONLY.length || ONLY.includes(s.id))) {
     const bareResult = await bareFor(scenario.connections);
     // A profiled row: the workers' profilers run exactly while the meter does (after the warm-up).

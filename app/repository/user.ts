@@ -1,5 +1,6 @@
 import { Sequelize, Transaction } from 'sequelize';
 import { selectOne, selectRows, txRows, txRun } from '../lib/rawQuery';
+import { deleteApplicationsOf } from './friendApply';
 import { escapeLike } from '../lib/like';
 
 // The `user` table as the admin console reads and changes it (issue 20). The chat side's own reads
@@ -75,7 +76,7 @@ export async function updateUserColumns(sequelize: Sequelize, transaction: Trans
  */
 export async function deleteUserCascade(sequelize: Sequelize, transaction: Transaction, id: number, now: Date): Promise<number[]> {
   await txRun(sequelize, transaction, 'DELETE FROM goodfriend WHERE user_id = ? OR friend_id = ?', [ id, id ]);
-  await txRun(sequelize, transaction, 'DELETE FROM goodfriendapply WHERE user_id = ? OR friend_id = ?', [ id, id ]);
+  await deleteApplicationsOf(sequelize, transaction, id);
   await txRun(sequelize, transaction, 'DELETE FROM group_user WHERE user_id = ? AND status = 2 AND left_seq IS NULL', [ id ]);
   const memberships = await txRows<{ id: number; group_id: number }>(sequelize, transaction, 'SELECT id, group_id FROM group_user WHERE user_id = ? AND left_seq IS NULL', [ id ]);
   for (const row of memberships) {

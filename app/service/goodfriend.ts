@@ -4,6 +4,7 @@ import { MSG } from '../lib/messages';
 import { Contact, groupContacts } from '../lib/contactGroups';
 import { userinfoOf, UserinfoColumns } from '../lib/userinfoShape';
 import { selectOne, selectRows } from '../lib/rawQuery';
+import { deleteApplicationsBetween } from '../repository/friendApply';
 
 interface ContactRow { id: number; beizhu: string; username: string; avatar: string; friend_nickname: string; friend_id: number; uuid: string }
 
@@ -115,14 +116,13 @@ export default class GoodfriendService extends Service {
    * cache's version (contactsJson) changes with my rows and theirs.
    */
   async remove(meId: number, friendId: number): Promise<void> {
-    const { Goodfriend, Goodfriendapply } = this.ctx.model;
-    const { Op } = this.app.Sequelize;
+    const { Goodfriend } = this.ctx.model;
     await this.app.transaction(async transaction => {
       const mine = await Goodfriend.destroy({ where: { user_id: meId, friend_id: friendId }, transaction });
       if (mine === 0) throw new BusinessError(MSG.deleteNotFriends);
-      const between = { [Op.or]: [{ user_id: meId, friend_id: friendId }, { user_id: friendId, friend_id: meId }] };
       await Goodfriend.destroy({ where: { user_id: friendId, friend_id: meId }, transaction });
-      await Goodfriendapply.destroy({ where: between, transaction });
+      // A pending one among them also leaves its target's pending count (repository/friendApply.ts).
+      await deleteApplicationsBetween(this.ctx.model, transaction, meId, friendId);
     });
   }
 

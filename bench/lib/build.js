@@ -8,12 +8,15 @@ const { log, run } = require('./util');
 // this tree; the directory must hold the compiled app plus package.json and database/.
 const PREBUILT = process.env.BENCH_BUILD_DIR ? path.resolve(process.env.BENCH_BUILD_DIR) : null;
 const BUILD_DIR = PREBUILT || path.join(DATA_DIR, 'build');
+// Files besides the compiled code that the server reads at run time (tsc emits only .js).
+const RUNTIME_ASSETS = [ 'app/view', 'app/public', 'config/locale' ];
 
 /**
  * The production build (`npm run tsc` = `ets && tsc`), written to bench/.data/build instead of beside the
  * sources: the compiled server is the same, and no .js ever appears in app/ or config/ (where it would
  * break `egg-bin test` for anyone working in the tree while the bench runs). The build directory gets the
- * files the server reads at run time besides its code: package.json and database/ (config, migrations).
+ * files the server reads at run time besides its code: package.json, database/ (config, migrations) and
+ * RUNTIME_ASSETS (the admin console's templates and static files, the locale files).
  */
 async function buildServer() {
   const startedAt = Date.now();
@@ -39,6 +42,11 @@ async function buildServer() {
   fs.rmSync(path.join(BUILD_DIR, 'run'), { recursive: true, force: true });
   fs.rmSync(path.join(BUILD_DIR, 'database'), { recursive: true, force: true });
   fs.cpSync(path.join(ROOT, 'database'), path.join(BUILD_DIR, 'database'), { recursive: true });
+  // What the server reads beside its code: the console's templates and static files, the locale files.
+  for (const dir of RUNTIME_ASSETS) {
+    fs.rmSync(path.join(BUILD_DIR, dir), { recursive: true, force: true });
+    if (fs.existsSync(path.join(ROOT, dir))) fs.cpSync(path.join(ROOT, dir), path.join(BUILD_DIR, dir), { recursive: true });
+  }
   log(`built the server into ${path.relative(ROOT, BUILD_DIR)} in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
   return BUILD_DIR;
 }

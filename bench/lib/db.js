@@ -117,9 +117,18 @@ async function explainApplyList(sequelize, userId) {
     applyList: 'SELECT a.id, a.user_id, a.status, u.username ' +
       `FROM (SELECT id FROM goodfriendapply ${hint} WHERE friend_id = ${id} ORDER BY id DESC LIMIT 10 OFFSET 40) p ` +
       'JOIN goodfriendapply a ON a.id = p.id LEFT JOIN `user` u ON u.id = a.user_id ORDER BY a.id DESC',
-    applyCount: `SELECT COUNT(*) AS n FROM goodfriendapply WHERE friend_id = ${id} AND status = 'pending'`,
+    // The statement the measured build runs: the kept count (issue 16) or, before it, the count of the index range.
+    applyCount: await hasPendingCounts(sequelize)
+      ? `SELECT n FROM goodfriendapply_pending WHERE user_id = ${id}`
+      : `SELECT COUNT(*) AS n FROM goodfriendapply WHERE friend_id = ${id} AND status = 'pending'`,
   };
   return { applyList: await queryPlan(sequelize, queries.applyList), applyCount: await queryPlan(sequelize, queries.applyCount) };
+}
+
+/** Whether the database has goodfriendapply_pending (migration 20261202000600; a build from before has not). */
+async function hasPendingCounts(sequelize) {
+  const tables = await sequelize.getQueryInterface().showAllTables();
+  return tables.map(t => (typeof t === 'string' ? t : t.tableName || t.name)).includes('goodfriendapply_pending');
 }
 
 async function analyze(sequelize) {
@@ -146,4 +155,4 @@ async function serverVersion(sequelize) {
   }
 }
 
-module.exports = { Sequelize, QueryTypes, createDatabase, dropDatabase, connect, tuneSqliteForLoad, explainSearch, explainFriendList, explainApplyList, analyze, serverVersion };
+module.exports = { Sequelize, QueryTypes, createDatabase, dropDatabase, connect, tuneSqliteForLoad, explainSearch, explainFriendList, explainApplyList, hasPendingCounts, analyze, serverVersion };

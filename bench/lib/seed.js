@@ -1,7 +1,8 @@
 'use strict';
 const { randomUUID } = require('node:crypto');
 const cliProgress = require('cli-progress');
-const { QueryTypes } = require('./db');
+const { QueryTypes, hasPendingCounts } = require('./db');
+const { recountPendingApplications } = require('../../database/lib/applyCounter');
 const { prng, sampleDistinct } = require('./util');
 
 /**
@@ -171,6 +172,8 @@ class Seeder {
     await this.bulk('goodfriendapply', rows.length, 2000, (from, to) =>
       'INSERT INTO goodfriendapply (user_id, friend_id, nickname, status, create_time, update_time) VALUES ' +
       rows.slice(from, to).map(([ u, f, s, n ]) => `(${u},${f},${esc(n)},'${s}',${this.now},${this.now})`).join(','));
+    // The targets' kept pending counts (issue 16), when the measured build has them.
+    if (await hasPendingCounts(this.sequelize)) await recountPendingApplications(this.sequelize, [ ACTORS.inbox, ...HANDLERS ]);
     this.handlerApplications = await this.sequelize.query(
       `SELECT id, friend_id AS handler FROM goodfriendapply WHERE friend_id BETWEEN ${HANDLERS[0]} AND ${HANDLERS[HANDLERS.length - 1]} AND status = 'pending' ORDER BY id`,
       { type: QueryTypes.SELECT });

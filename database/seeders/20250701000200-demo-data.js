@@ -10,6 +10,7 @@
 // deliberately slow and hashing thousands of demo rows one by one would take minutes.
 const { Op } = require('sequelize');
 const { hashPassword, select, newUserRow } = require('../lib/accounts');
+const { recountPendingApplications } = require('../lib/applyCounter');
 
 const CHINESE = [ '张伟', '王芳', '李娜', '刘洋', '陈静', '杨磊', '赵敏', '黄丽', '周杰', '吴昊', '徐婷', '孙强', '马超',
   '朱琳', '胡军', '郭鹏', '何欢', '高翔', '林峰', '罗晓', '梁雪', '宋佳', '郑爽', '谢娜', '韩梅', '唐宁', '冯源', '董卿' ];
@@ -144,6 +145,8 @@ async function seedDemo(queryInterface, { users, password = DEFAULT_PASSWORD, ba
           update_time: now,
         }));
       if (rows.length) await queryInterface.bulkInsert('goodfriendapply', rows);
+      // Written here rather than by the app: the targets' kept pending counts follow (issue 16).
+      if (rows.length) await recountPendingApplications(queryInterface.sequelize, rows.map(row => row.friend_id));
       inserted.applications += rows.length;
     }
     onProgress('applications', batch[1] - batch[0] + 1);
@@ -158,10 +161,13 @@ async function removeDemo(queryInterface) {
   for (let k = 0; k < demoIds.length; k += 500) {
     const batchIds = demoIds.slice(k, k + 500);
     await queryInterface.bulkDelete('goodfriendapply', { [Op.or]: [{ user_id: batchIds }, { friend_id: batchIds }] });
+    await queryInterface.bulkDelete('goodfriendapply_pending', { user_id: batchIds });
     await queryInterface.bulkDelete('goodfriend', { [Op.or]: [{ user_id: batchIds }, { friend_id: batchIds }] });
     await queryInterface.bulkDelete('user_info', { user_id: batchIds });
     await queryInterface.bulkDelete('user', { id: batchIds });
   }
+  // Other users lose the applications demo users had sent them.
+  if (demoIds.length) await recountPendingApplications(queryInterface.sequelize);
   return demoIds.length;
 }
 

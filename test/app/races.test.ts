@@ -286,6 +286,11 @@ describe('test/app/races.test.ts', function() {
       assert.strictEqual(await count(
         'SELECT COUNT(*) AS n FROM goodfriendapply a JOIN goodfriend g ON g.user_id = a.user_id AND g.friend_id = a.friend_id WHERE a.status = \'pending\''), 0,
       'no pending application between friends');
+      // The kept counts (issue 16) after every race above: each user's equals their pending applications.
+      assert.strictEqual(await count(
+        'SELECT COUNT(*) AS n FROM `user` u LEFT JOIN goodfriendapply_pending p ON p.user_id = u.id ' +
+        'WHERE COALESCE(p.n, 0) <> (SELECT COUNT(*) FROM goodfriendapply a WHERE a.friend_id = u.id AND a.status = \'pending\')'), 0,
+      'goodfriendapply_pending matches the pending applications of every user');
     });
   });
 });

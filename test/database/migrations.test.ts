@@ -8,7 +8,7 @@ import { DataTypes, QueryTypes, Sequelize, UniqueConstraintError } from 'sequeli
 import { MIGRATIONS_DIR, revertAllMigrations, runPendingMigrations } from '../../app/lib/migrator';
 
 const MIGRATE_DB = 'eggchat_migrate_test';
-const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'chat_inbox_seq', 'group', 'group_user', 'group_log', 'askanswer', 'admin_users', 'admin_audit_log' ];
+const TABLES = [ 'user', 'user_info', 'goodfriend', 'goodfriendapply', 'kv_store', 'message', 'chat_inbox', 'chat_cursor', 'chat_inbox_seq', 'goodfriendapply_pending', 'group', 'group_user', 'group_log', 'askanswer', 'admin_users', 'admin_audit_log' ];
 const AVATAR = 'https://thinkphp-all.oss-cn-hangzhou.aliyuncs.com/public/67b3001b2aedd.png';
 
 /** What the contract (API.md §3) says of a column: kind, length, nullability, default. */
@@ -118,6 +118,11 @@ const SPEC: Record<string, Record<string, ColumnSpec>> = {
     // One row per recipient: the last inbox sequence number (the primary key; SQLite reports it nullable).
     user_id: { kind: 'ref' },
     last_seq: { kind: 'bigint', nullable: false, default: '0' },
+  },
+  goodfriendapply_pending: {
+    // One row per target of applications: how many are pending (issue 16; the primary key, SQLite reports it nullable).
+    user_id: { kind: 'ref' },
+    n: { kind: 'int', nullable: false, default: '0' },
   },
   // Groups (issue 13; docs/design/groups.md §1 and §7): the original's two tables plus the delivery columns, and the log.
   group: {
@@ -381,7 +386,7 @@ describe('test/database/migrations.test.ts', () => {
     });
 
     it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
-      assert.strictEqual(applied.length, 11);
+      assert.strictEqual(applied.length, 12);
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
     });

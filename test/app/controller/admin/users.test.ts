@@ -2,7 +2,7 @@ import * as assert from 'node:assert';
 import { app, mm } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../../helpers/db';
 import { AdminClient, adminSession } from '../../../helpers/admin';
-import { assertFail, assertOk, login, post, registerUser, uniqueName, PASSWORD, TestUser } from '../../../helpers/api';
+import { assertFail, assertOk, get, login, post, registerUser, uniqueName, PASSWORD, TestUser } from '../../../helpers/api';
 import { befriend, call, createGroup, groupState, lastNotice, rows } from '../chat/groupHelpers';
 import { connectReady, listenApp } from '../../../helpers/socket';
 import { ADMIN_MSG, MSG } from '../../../../app/lib/messages';
@@ -281,6 +281,11 @@ describe('test/app/controller/admin/users.test.ts', () => {
       assertOk(await post(app, '/api/chat/group/create', groupOwner.token).send({ userIds: friendRows.map(r => Number(r.id)) }));
       const [ group ] = await rows(app, 'SELECT id FROM `group` WHERE user_id = ?', [ groupOwner.id ]);
       const before = await groupState(app, group.id);
+      // A pending application of theirs: it leaves its target's kept pending count (issue 16) too.
+      const stranger = await registerUser(app);
+      assertOk(await post(app, '/api/chat/applyfriend', gone.token).send({ friend_id: stranger.id, nickname: 'x' }));
+      const pendingOf = async (user: TestUser) => assertOk(await get(app, '/api/chat/listapplyfriend/1', user.token)).pendingCount;
+      assert.strictEqual(await pendingOf(stranger), 1);
 
       await owner.get(`/admin/users/${gone.id}`);
       const res = await owner.post(`/admin/users/${gone.id}/delete`);
@@ -288,6 +293,7 @@ describe('test/app/controller/admin/users.test.ts', () => {
       assert.strictEqual(res.headers.location, '/admin/users');
       assert.strictEqual((await rows(app, 'SELECT id FROM goodfriend WHERE user_id = ? OR friend_id = ?', [ gone.id, gone.id ])).length, 0);
       assert.strictEqual((await rows(app, 'SELECT id FROM goodfriendapply WHERE user_id = ? OR friend_id = ?', [ gone.id, gone.id ])).length, 0);
+      assert.strictEqual(await pendingOf(stranger), 0, 'the deleted account\'s application left the count');
       const after = await groupState(app, group.id);
       assert.ok(after.group.member_version > before.group.member_version);
       assert.notStrictEqual(after.members.find(m => m.user_id === gone.id)!.left_seq, null);

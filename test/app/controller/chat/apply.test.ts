@@ -5,6 +5,8 @@ import { resetDatabase } from '../../../helpers/db';
 import { assertFail, assertOk, get, post, registerUser, TestUser } from '../../../helpers/api';
 import { inParallel } from '../../../helpers/parallel';
 import { MSG } from '../../../../app/lib/messages';
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+const { recountPendingApplications } = require('../../../../database/lib/applyCounter');
 
 const APPLY_KEYS = [
   'create_time', 'friend_id', 'friendlookme', 'id', 'isblack', 'ismystarfriend', 'melookfriend', 'nickname', 'order',
@@ -248,6 +250,8 @@ describe('test/app/controller/chat/apply.test.ts', () => {
       }
       // Applications between other people are not mine to see.
       await app.model.Goodfriendapply.create({ user_id: applicantIds[0], friend_id: applicant.id, nickname: 'other' });
+      // Rows written past the service: the kept pending counts follow as a seeder's would.
+      await recountPendingApplications(app.model, [ me.id, applicant.id ]);
     });
 
     async function allToMe() {
@@ -343,6 +347,7 @@ describe('test/app/controller/chat/apply.test.ts', () => {
       assert.strictEqual(app.config.chat.pageSize.applyMax, 100);
       const ids = await insertUsers(105, 'cap');
       await app.model.Goodfriendapply.bulkCreate(ids.map(id => ({ user_id: id, friend_id: popular.id })) as any);
+      await recountPendingApplications(app.model, [ popular.id ]);
       const capped = assertOk(await listapplyfriend(popular.token, '/1?limit=1000'));
       assert.strictEqual(capped.alldata.length, 100);
       assert.strictEqual(capped.pendingCount, 105);
@@ -569,6 +574,76 @@ describe('test/app/controller/chat/apply.test.ts', () => {
         assertFail(await handleapply(me.token, 'abc', { status: 'agree', id: otherId }), 422, '申请表的id 必须是整数');
         assert.strictEqual((await app.model.Goodfriendapply.findByPk(otherId, { raw: true }))!.status, 'pending');
       });
+    });
+  });
+
+  describe('pendingCount is kept, not counted (goodfriendapply_pending, issue 16)', () => {
+    /** The pending applications sent to `userId`, counted from the rows themselves. */
+    async function counted(userId: number): Promise<number> {
+      const [ row ] = await app.model.query("SELECT COUNT(*) AS n FROM goodfriendapply WHERE friend_id = ? AND status = 'pending'", { replacements: [ userId ], type: 'SELECT' } as any) as any[];
+      return Number(row.n);
+    }
+    async function kept(userId: number): Promise<number | null> {
+      const [ row ] = await app.model.query('SELECT n FROM goodfriendapply_pending WHERE user_id = ?', { replacements: [ userId ], type: 'SELECT' } as any) as any[];
+      return row ? Number(row.n) : null;
+    }
+    /** listapplyfriend's pendingCount for each user, checked against the rows; answers the counts. */
+    async function pendingCounts(...users: TestUser[]): Promise<number[]> {
+      const counts: number[] = [];
+      for (const user of users) {
+        const listed = assertOk(await listapplyfriend(user.token, '/1')).pendingCount;
+        assert.strictEqual(listed, await counted(user.id), `user ${user.id}: listed ${listed}`);
+        counts.push(listed);
+      }
+      return counts;
+    }
+    async function idOf(from: TestUser, to: TestUser): Promise<number> {
+      const rows = await appliesBetween(from.id, to.id);
+      return rows[rows.length - 1].id;
+    }
+
+    it('follows applyfriend, handleapply (pending, refuse, ignore, agree settling my own) and their refusals', async () => {
+      const [ me, a ] = await pair();
+      const [ b, c ] = await pair();
+      for (const applicant of [ a, b, c ]) assertOk(await applyfriend(applicant.token, { friend_id: me.id, nickname: 'hi' }));
+      assertOk(await applyfriend(me.token, { friend_id: a.id }));
+      assert.strictEqual(await kept(me.id), 3, 'the row is written by applyfriend');
+      assert.deepStrictEqual(await pendingCounts(me, a, b), [ 3, 1, 0 ]);
+      // Refused: a duplicate, and a handle of what is not pending to me: no count moves.
+      assertFail(await applyfriend(b.token, { friend_id: me.id }), 400, MSG.applyDuplicate);
+      assertFail(await handleapply(a.token, await idOf(b, me), { status: 'refuse' }), 400, MSG.applyNotPending);
+      assertOk(await handleapply(me.token, await idOf(a, me), { status: 'pending' }));
+      assert.deepStrictEqual(await pendingCounts(me, a), [ 3, 1 ]);
+      assertOk(await handleapply(me.token, await idOf(b, me), { status: 'refuse' }));
+      assert.deepStrictEqual(await pendingCounts(me), [ 2 ]);
+      assertFail(await handleapply(me.token, await idOf(b, me), { status: 'agree' }), 400, MSG.applyNotPending);
+      assertOk(await handleapply(me.token, await idOf(c, me), { status: 'ignore' }));
+      assert.deepStrictEqual(await pendingCounts(me), [ 1 ]);
+      // Agreeing to a's also settles mine to a: both counts drop.
+      assertOk(await handleapply(me.token, await idOf(a, me), { status: 'agree', nickname: '' }));
+      assert.deepStrictEqual(await pendingCounts(me, a, b, c), [ 0, 0, 0, 0 ]);
+      assert.strictEqual(await kept(me.id), 0);
+    });
+
+    it('follows autoAddFriendAndAgree settling the applications either way', async () => {
+      const [ me, target ] = await pair();
+      assertOk(await applyfriend(me.token, { friend_id: target.id }));
+      assertOk(await applyfriend(target.token, { friend_id: me.id }));
+      assert.deepStrictEqual(await pendingCounts(me, target), [ 1, 1 ]);
+      await app.model.User.update({ invite_confirm: 0 }, { where: { id: target.id } });
+      assertOk(await post(app, '/api/chat/autoAddFriendAndAgree', me.token).send({ friend_id: target.id }));
+      assert.deepStrictEqual(await pendingCounts(me, target), [ 0, 0 ]);
+    });
+
+    it('many applicants at once, each handled at once: the count ends at the applications still pending', async () => {
+      const me = await registerUser(app);
+      const applicants = await inParallel(app, 8, () => registerUser(app));
+      await Promise.all(applicants.map(x => applyfriend(x.token, { friend_id: me.id })));
+      assert.deepStrictEqual(await pendingCounts(me), [ 8 ]);
+      const ids = await Promise.all(applicants.map(x => idOf(x, me)));
+      const statuses = [ 'agree', 'refuse', 'ignore', 'agree', 'pending', 'agree' ];
+      await Promise.all(statuses.map((status, i) => handleapply(me.token, ids[i], { status, nickname: '' })));
+      assert.deepStrictEqual(await pendingCounts(me), [ 3 ]);
     });
   });
 
