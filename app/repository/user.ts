@@ -33,14 +33,16 @@ export async function pageUsers(sequelize: Sequelize, filter: UserFilter, limit:
 /**
  * The console's search: an id, or a username starting with the keyword (the chat search's range read on
  * the unique username index, service/userSearch.ts, with disabled accounts and visitors included), or a
- * nickname starting with it.
+ * nickname starting with it (the nickname index's range). Each read is an index range: as fast at 100k+
+ * users as at 100.
  */
 export async function searchUsers(sequelize: Sequelize, keyword: string, limit: number): Promise<AdminUserListRow[]> {
   const prefix = escapeLike(keyword) + '%';
   const byId = /^\d{1,10}$/.test(keyword) ? await selectRows<AdminUserListRow>(sequelize, `SELECT ${LIST_COLUMNS} FROM \`user\` WHERE id = ? AND is_deleted = 0`, [ Number(keyword) ]) : [];
   const [ byName, byNickname ] = await Promise.all([
     selectRows<AdminUserListRow>(sequelize, `SELECT ${LIST_COLUMNS} FROM \`user\` WHERE username LIKE ? ESCAPE '!' AND is_deleted = 0 ORDER BY username LIMIT ?`, [ prefix, limit ]),
-    selectRows<AdminUserListRow>(sequelize, `SELECT ${LIST_COLUMNS} FROM \`user\` WHERE nickname LIKE ? ESCAPE '!' AND is_deleted = 0 ORDER BY id DESC LIMIT ?`, [ prefix, limit ]),
+    // The range of the nickname index (migration 20261202000700), in its order.
+    selectRows<AdminUserListRow>(sequelize, `SELECT ${LIST_COLUMNS} FROM \`user\` WHERE nickname LIKE ? ESCAPE '!' AND is_deleted = 0 ORDER BY nickname LIMIT ?`, [ prefix, limit ]),
   ]);
   const seen = new Set<number>();
   return [ ...byId, ...byName, ...byNickname ].filter(row => !seen.has(Number(row.id)) && seen.add(Number(row.id))).slice(0, limit);

@@ -386,7 +386,7 @@ describe('test/database/migrations.test.ts', () => {
     });
 
     it('applies every migration, in name order, and records each in SequelizeMeta', async () => {
-      assert.strictEqual(applied.length, 12);
+      assert.strictEqual(applied.length, 13);
       assert.deepStrictEqual(applied, migrationFiles());
       assert.deepStrictEqual(await metaNames(db), migrationFiles());
     });
@@ -417,6 +417,8 @@ describe('test/database/migrations.test.ts', () => {
       assert.ok(applyIndexes.includes('friend_id,id'), JSON.stringify(applyIndexes));
       assert.ok(applyIndexes.includes('user_id,friend_id,status'), JSON.stringify(applyIndexes));
       assert.ok((await indexes(db, 'kv_store')).some(index => index.fields.join(',') === 'expires_at'));
+      // The console's nickname search reads a range (migration 20261202000700).
+      assert.ok((await indexes(db, 'user')).some(index => index.fields.join(',') === 'nickname'), 'index on user.nickname');
       // Messaging: one entry per (recipient, sequence); a message by its public id; one key per sender.
       assert.strictEqual((await uniqueIndexesOn(db, 'chat_inbox', [ 'user_id', 'seq' ])).length, 1, 'unique chat_inbox(user_id, seq)');
       assert.strictEqual((await uniqueIndexesOn(db, 'message', [ 'uuid' ])).length, 1, 'unique message.uuid');
