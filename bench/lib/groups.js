@@ -25,6 +25,9 @@ const { QueryTypes } = require('./db');
 
 const WebSocket = require(require.resolve('ws', { paths: [ ROOT ] }));
 const autocannon = require(require.resolve('autocannon', { paths: [ ROOT ] }));
+// An idle keep-alive socket is dropped by the client before the server's keepAliveTimeout (Node's 5 s)
+// ends it: otherwise a send can go out on a connection the server is closing (ECONNRESET, not sent).
+const IDLE_SOCKET_MS = 4000;
 
 const now = () => performance.now();
 
@@ -120,7 +123,7 @@ async function fanOut({ sequelize, port, tokens, memberIds, plan, cursorFlushMs 
   const sockets = await openSockets(port, tokens, online, arrivals);
   // The sockets load their memberships on open: let them settle before the first send.
   await sleep(1000);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 16 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 16, timeout: IDLE_SOCKET_MS });
   const beforeCounts = await tableCounts(sequelize);
   const beforeRows = await writtenRows(sequelize);
   const sends = [];

@@ -32,6 +32,9 @@ const jsonwebtoken = require(require.resolve('jsonwebtoken', { paths: [ ROOT ] }
 /** First user id of the messaging set: inside the 100,000 seeded users, away from the ids other rows use. */
 const MESSAGING_FIRST_USER = 60_001;
 const cpuProfile = require('./cpuProfile');
+// An idle keep-alive socket is dropped by the client before the server's keepAliveTimeout (Node's 5 s)
+// ends it: otherwise a send can go out on a connection the server is closing (ECONNRESET, not sent).
+const IDLE_SOCKET_MS = 4000;
 const { GC_DIR, profileSignal } = cpuProfile;
 // BENCH_CPU_PROFILE=1 (or `--profile=messaging`): a CPU profile of each worker's JavaScript thread during
 // the target step (an experiment: the profiler costs CPU too, so such a run is labelled and its figures
@@ -207,7 +210,7 @@ class MessagingLoad {
   constructor({ port, tokens, plan }) {
     Object.assign(this, { port, tokens, plan });
     this.sockets = new Map();
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: plan.httpConnections });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: plan.httpConnections, timeout: IDLE_SOCKET_MS });
     /** Every send, in order: { k, phase, from, to, t0, tAnswer, status, id, error }. */
     this.records = [];
     /** Message id → the send it answered. */
@@ -614,7 +617,7 @@ const PROBES = process.env.BENCH_MSG_PROBES === '1';
 class Probes {
   constructor({ port, sequelize, profile }) {
     Object.assign(this, { port, sequelize, profile });
-    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    this.agent = new http.Agent({ keepAlive: true, maxSockets: 1, timeout: IDLE_SOCKET_MS });
     this.samples = { health: [], commit: [], redis: [] };
   }
 
