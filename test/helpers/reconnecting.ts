@@ -1,5 +1,6 @@
 import * as assert from 'node:assert';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { AppServer, sleep } from './server';
 import { ChatClient, connectReady } from './socket';
 
@@ -7,9 +8,18 @@ import { ChatClient, connectReady } from './socket';
 export function serverPidOf(client: ChatClient, port: number): number {
   const localPort = (client.ws as any)._socket.localPort;
   const out = execFileSync('ss', [ '-tnpH', 'state', 'established', `( sport = :${port} and dport = :${localPort} )` ]).toString();
-  const match = /pid=(\d+)/.exec(out);
-  assert.ok(match, `no server process for the connection from port ${localPort}: ${out}`);
-  return Number(match[1]);
+  // The master accepts a connection and hands its descriptor to a worker: for a moment both hold it, and
+  // ss lists both. The one that serves the socket is the worker (its command line names app_worker).
+  const pids = [ ...new Set([ ...out.matchAll(/pid=(\d+)/g) ].map(m => Number(m[1]))) ];
+  const workers = pids.filter(pid => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('app_worker');
+    } catch {
+      return false;
+    }
+  });
+  assert.strictEqual(workers.length, 1, `one worker for the connection from port ${localPort}: ${out}`);
+  return workers[0];
 }
 
 /**
