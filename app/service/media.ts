@@ -13,6 +13,18 @@ import { FORMATS, MediaFormat, MediaKind, formatOfKey, newKey, thumbnailKey } fr
 import { LocalStorage, MediaStorage, localStorage, storageFailure } from '../lib/storage';
 import { lazyModule } from '../lib/lazyModule';
 
+/** Resolves once `stream` has closed (at once if it has), or after `ms` whatever happens. */
+function closedOrAfter(stream: fs.WriteStream, ms: number): Promise<void> {
+  if (stream.closed) return Promise.resolve();
+  return new Promise(resolve => {
+    const timer = setTimeout(resolve, ms);
+    stream.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 // Loaded on the first upload (lib/lazyModule.ts): most workers' requests never touch an image.
 const sharpModule = lazyModule(async () => {
   const { default: sharp } = await import('sharp');
@@ -216,9 +228,13 @@ export default class MediaService extends Service {
         if (!target.kinds.includes(format.kind)) throw new BusinessError(MSG.mediaKindNotForDir);
         return format;
       }, format => maxBytes[format.kind]);
+      const sink = fs.createWriteStream(upload, { flags: 'wx' });
       try {
-        await pipeline(part, inspector, fs.createWriteStream(upload, { flags: 'wx' }));
+        await pipeline(part, inspector, sink);
       } catch (err) {
+        // A refusal can come while the file is still being opened: wait for the stream to close, so that the
+        // removal below finds the file (created after it, it would stay until the stale-temp sweep).
+        await closedOrAfter(sink, 2000);
         throw uploadFailure(err);
       }
       const format = inspector.format!;
