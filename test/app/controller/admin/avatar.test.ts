@@ -1,6 +1,5 @@
 import * as assert from 'node:assert';
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import sharp from 'sharp';
 import { app, mm } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../../helpers/db';
@@ -8,21 +7,11 @@ import { AdminClient, adminSession } from '../../../helpers/admin';
 import { assertOk, login, registerUser, uniqueName, PASSWORD } from '../../../helpers/api';
 import { rows } from '../chat/groupHelpers';
 import { ADMIN_MSG, MSG } from '../../../../app/lib/messages';
+import { filesUnder } from '../../../helpers/files';
 
 /** Every file under the media storage's folder (temporary files included), relative to it. */
 function storedFiles(): string[] {
-  const root = app.config.chat.media.localDir;
-  if (!fs.existsSync(root)) return [];
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else found.push(path.relative(root, full));
-    }
-  };
-  walk(root);
-  return found.sort();
+  return filesUnder(app.config.chat.media.localDir);
 }
 
 async function userRow(id: number) {

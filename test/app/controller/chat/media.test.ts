@@ -12,23 +12,9 @@ import { TestUser, assertFail, assertOk, post, registerUser } from '../../../hel
 import { registerVisitor } from '../../../helpers/visitor';
 import { TestS3, deadS3Settings, fetchBytes, startS3 } from '../../../helpers/s3';
 import { MSG } from '../../../../app/lib/messages';
+import { filesUnder } from '../../../helpers/files';
 
 const DIY = '/api/chat/uploadStreamSingleToServerDiy';
-
-/** Every file under a folder (recursively), as paths relative to it. */
-function filesUnder(root: string): string[] {
-  if (!fs.existsSync(root)) return [];
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else found.push(path.relative(root, full));
-    }
-  };
-  walk(root);
-  return found.sort();
-}
 
 /** A PCM WAV file of `samples` bytes of sound. */
 function wav(samples: number, fill = 3): Buffer {
