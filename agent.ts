@@ -24,7 +24,10 @@ export default class AgentBoot implements IBoot {
     this.agent.beforeStart(async () => {
       await Promise.all([
         assertDatabaseReachable(config.sequelize, dbTimeout),
-        assertRedisReachable(config.redis?.client, redisTimeout),
+        assertRedisReachable(config.redis?.client, redisTimeout, config.chat?.shardedPubsub ? {
+          major: 7,
+          why: 'sharded pub/sub (REDIS_SHARDED_PUBSUB, on by default on a Redis Cluster) needs Redis 7 or later; upgrade the cluster or set REDIS_SHARDED_PUBSUB=0 on every instance',
+        } : undefined),
       ]);
     });
   }

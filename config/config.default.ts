@@ -2,7 +2,7 @@ import { EggAppConfig, EggAppInfo, PowerPartial } from 'egg';
 import * as path from 'node:path';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
 const { databaseFromEnv } = require('../database/config');
-import { redisClusterFromEnv, redisConfigured, replicasFromEnv } from '../app/lib/scaleOutConfig';
+import { redisClusterFromEnv, redisConfigured, replicasFromEnv, shardedPubsubFromEnv } from '../app/lib/scaleOutConfig';
 import { csrfLeftToController } from '../app/lib/adminCsrf';
 
 /** The placeholder secret; production refuses to start while it is in use (see app.ts). */
@@ -73,6 +73,8 @@ export interface ChatConfig {
   replicas: { maxLagSeconds: number; checkMs: number; writerPrimarySeconds: number };
   /** Prefix of the Redis pub/sub channels (pub/sub ignores the database number). */
   busChannelPrefix: string;
+  /** On a Redis Cluster: the per-user channels on SSUBSCRIBE/SPUBLISH (REDIS_SHARDED_PUBSUB, default on). */
+  shardedPubsub: boolean;
   autoMigrate: boolean;
   tokenTtlSeconds: number;
   singleSession: boolean;
@@ -280,6 +282,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     // Redis pub/sub channels are server-wide, whatever database REDIS_URL names: deployments (or test runs)
     // sharing a Redis server on different databases must not hear each other's events.
     busChannelPrefix: process.env.REDIS_CHANNEL_PREFIX ?? `eggchat:${(config.redis as any)?.client?.db ?? 0}:`,
+    /** Per-user channels on sharded pub/sub (Redis Cluster, REDIS_SHARDED_PUBSUB; app/delivery/redisBus.ts). */
+    shardedPubsub: shardedPubsubFromEnv(),
     replicas: {
       maxLagSeconds: intFromEnv('REPLICA_MAX_LAG_SECONDS', 10),
       checkMs: intFromEnv('REPLICA_CHECK_MS', 1000),

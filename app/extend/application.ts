@@ -46,7 +46,7 @@ export default {
     const self = this as any;
     const app = this as unknown as Application;
     if (!self[CHAT_BUS]) {
-      self[CHAT_BUS] = app.config.chat.sessionStore === 'redis' ? new RedisBus(self.redis, app.logger, app.config.chat.busChannelPrefix) : new MessengerBus(app.messenger as any);
+      self[CHAT_BUS] = app.config.chat.sessionStore === 'redis' ? new RedisBus(self.redis, app.logger, app.config.chat.busChannelPrefix, app.config.chat.shardedPubsub) : new MessengerBus(app.messenger as any);
     }
     return self[CHAT_BUS];
   },

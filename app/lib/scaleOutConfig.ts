@@ -7,6 +7,9 @@
  *   REDIS_URL=redis+cluster://:password@10.0.0.1:6379,10.0.0.2:6379
  *   REDIS_CLUSTER_NAT_MAP=10.0.0.1:6379=203.0.113.1:16379,...   (optional: the address to use for a node the
  *     cluster announces as the left one — NAT, a proxy; ioredis Cluster's `natMap`. Unset: none)
+ *   REDIS_SHARDED_PUBSUB=1 (default on a cluster) | 0: the per-user delivery channels on sharded pub/sub
+ *     (SSUBSCRIBE/SPUBLISH, Redis 7+, each channel on the shard of its slot) or on classic pub/sub (every node
+ *     carries every message). A deployment-wide choice: every instance must run with the same value.
  *   DATABASE_REPLICA_URLS=mysql://reader:pw@10.0.0.5:3306/eggchat,mysql://reader:pw@10.0.0.6:3306/eggchat
  */
 
@@ -61,6 +64,19 @@ function clusterNodesFromEnv(env: NodeJS.ProcessEnv): RedisClusterSettings | und
   const nodes = list.split(',').filter(item => item.trim()).map(node => parseNode(node, 'REDIS_CLUSTER_NODES'));
   if (!nodes.length) throw new Error('REDIS_CLUSTER_NODES needs at least one host:port');
   return { nodes, password: env.REDIS_PASSWORD || '' };
+}
+
+/**
+ * REDIS_SHARDED_PUBSUB on a Redis Cluster: sharded pub/sub for the per-user channels unless set to 0 (a
+ * cluster older than Redis 7, or the restart-everything switch between the two modes: README "Scale-out").
+ * Always false without a cluster (one Redis server: classic pub/sub is already one node's work).
+ */
+export function shardedPubsubFromEnv(env: NodeJS.ProcessEnv = process.env): boolean {
+  if (!clusterNodesFromEnv(env)) return false;
+  const raw = env.REDIS_SHARDED_PUBSUB;
+  if (raw === undefined || raw === '') return true;
+  if (raw !== '0' && raw !== '1') throw new Error(`REDIS_SHARDED_PUBSUB must be 0 or 1, got "${raw}"`);
+  return raw === '1';
 }
 
 /** True when the server uses Redis (one server or a cluster): the production profile's session store and bus. */

@@ -62,18 +62,22 @@ export async function assertDatabaseReachable(options: any, timeoutMs: number): 
   }
 }
 
+/** A Redis server reached but too old for a feature the configuration asks for. */
+class RedisVersionError extends StartupError {}
+
 /** Connects to the Redis server named by REDIS_URL and sends PING (AUTH and SELECT included), or throws. */
 export async function assertRedisReachable(client: { host: string; port: number; password?: string; db?: number; cluster?: boolean; nodes?: Array<{ host: string; port: number }>; redisOptions?: { password?: string } } | undefined,
-  timeoutMs: number): Promise<void> {
+  timeoutMs: number, minVersion?: { major: number; why: string }): Promise<void> {
   if (!client) return;
   if (client.cluster) {
     // A Redis Cluster: one seed node answering is enough (ioredis learns the others from it).
     const failures: string[] = [];
     for (const node of client.nodes || []) {
       try {
-        await assertRedisReachable({ host: node.host, port: node.port, password: client.redisOptions?.password }, timeoutMs);
+        await assertRedisReachable({ host: node.host, port: node.port, password: client.redisOptions?.password }, timeoutMs, minVersion);
         return;
       } catch (err: any) {
+        if (err instanceof RedisVersionError) throw err;
         failures.push(err.message);
       }
     }
@@ -96,7 +100,14 @@ export async function assertRedisReachable(client: { host: string; port: number;
   redis.on('error', (err: Error) => { connectionError = connectionError || err; });
   try {
     await within(redis.connect().then(() => redis.ping()), timeoutMs + 1000);
+    if (minVersion) {
+      const version = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] || '0';
+      if (Number(version.split('.')[0]) < minVersion.major) {
+        throw new RedisVersionError(`Redis at ${where} is version ${version}: ${minVersion.why}`);
+      }
+    }
   } catch (err: any) {
+    if (err instanceof RedisVersionError) throw err;
     const reason = (connectionError || err)?.message || String(err);
     throw new StartupError(`Cannot reach Redis at ${where} (REDIS_URL): ${reason}`);
   } finally {

@@ -71,10 +71,10 @@ export function redisCli(port: number, ...args: string[]): string {
   return execFileSync('redis-cli', [ '-p', String(port), ...args ]).toString();
 }
 
-/** The port of the master holding `key`'s slot. */
-export function masterOf(key: string): number {
-  const slot = Number(redisCli(REDIS_PORTS[0], 'cluster', 'keyslot', key).trim());
-  for (const line of redisCli(REDIS_PORTS[0], 'cluster', 'nodes').split('\n')) {
+/** The port of the master holding `key`'s slot, as node `via` sees it (after a kill: ask a living node). */
+export function masterOf(key: string, via = REDIS_PORTS[0]): number {
+  const slot = Number(redisCli(via, 'cluster', 'keyslot', key).trim());
+  for (const line of redisCli(via, 'cluster', 'nodes').split('\n')) {
     const fields = line.split(' ');
     if (!fields[2]?.includes('master') || fields[2].includes('fail')) continue;
     for (const range of fields.slice(8)) {
@@ -99,13 +99,22 @@ export function killRedis(port: number): void {
   process.kill(pidFrom(path.join(CLUSTER_DIR, `redis-${port}`, 'redis.pid')), 'SIGKILL');
 }
 
-/** Starts a killed node again with the script's settings: it rejoins the cluster (as a replica). */
-export async function restartRedis(port: number): Promise<void> {
-  const dir = path.join(CLUSTER_DIR, `redis-${port}`);
-  execFileSync('redis-server', [ '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir,
-    '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
-    '--appendonly', 'yes', '--save', '', '--pidfile', path.join(dir, 'redis.pid'), '--logfile', path.join(dir, 'redis.log') ]);
-  await waitUntil(30_000, () => REDIS_PORTS.every(p => /cluster_state:ok/.test(redisCli(p, 'cluster', 'info'))), 'cluster_state ok everywhere');
+/** Starts killed nodes again with the script's settings: they rejoin the cluster (a master whose slots were
+ *  taken over as a replica), then waits until every node says the cluster is ok. */
+export async function restartRedis(...ports: number[]): Promise<void> {
+  for (const port of ports) {
+    const dir = path.join(CLUSTER_DIR, `redis-${port}`);
+    execFileSync('redis-server', [ '--port', String(port), '--bind', '127.0.0.1', '--daemonize', 'yes', '--dir', dir,
+      '--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '2000',
+      '--appendonly', 'yes', '--save', '', '--pidfile', path.join(dir, 'redis.pid'), '--logfile', path.join(dir, 'redis.log') ]);
+  }
+  await waitUntil(30_000, () => {
+    try {
+      return REDIS_PORTS.every(p => /cluster_state:ok/.test(redisCli(p, 'cluster', 'info')));
+    } catch {
+      return false; // a node not listening yet
+    }
+  }, 'cluster_state ok everywhere');
 }
 
 /** SIGKILL to an instance's whole process group (master, agent, worker). */

@@ -5,7 +5,7 @@ import configDefault from '../../config/config.default';
 import { RedisKeyValueStore } from '../../app/lib/store/RedisKeyValueStore';
 import { RedisBus } from '../../app/delivery/redisBus';
 import { BusEvent, GroupEvent } from '../../app/delivery/events';
-import { env, waitUntil } from './ensemble';
+import { env, killRedis, masterOf, redisCli, REDIS_PORTS, restartRedis, waitUntil } from './ensemble';
 
 /**
  * The session/throttle store and the bus on the ensemble's Redis Cluster, with the client the app makes
@@ -73,21 +73,67 @@ describe('test/cluster/redisCluster.cluster.ts', function() {
     await store.del(key);
   });
 
-  it('the bus: a user event and a group event published by one instance reach another instance\'s subscriber', async () => {
+  for (const sharded of [ true, false ]) {
+    const mode = sharded ? 'sharded pub/sub (REDIS_SHARDED_PUBSUB=1, the default)' : 'classic pub/sub (REDIS_SHARDED_PUBSUB=0)';
+    it(`the bus on ${mode}: a user event and a group event published by one instance reach another instance's subscriber`, async () => {
+      const prefix = `eggchat:test${Date.now()}:`;
+      const one = new RedisBus(await connected(), logger, prefix, sharded);
+      const two = new RedisBus(await connected(), logger, prefix, sharded);
+      const got: Array<[number, BusEvent]> = [];
+      const groups: GroupEvent[] = [];
+      two.onEvent((userId, event) => got.push([ userId, event ]));
+      two.onGroupEvent(event => groups.push(event));
+      await two.subscribe(4242);
+      await new Promise(resolve => setTimeout(resolve, 300));
+      // Where the channel lives: sharded, on the master of its slot only (PUBSUB SHARDCHANNELS there); classic, a
+      // PUBSUB CHANNELS subscription on whichever node the subscriber sits, and no shard channel anywhere.
+      const channel = `${prefix}chat:u:4242`;
+      const owner = masterOf(channel);
+      const listing = (kind: string) => REDIS_PORTS.filter(port => redisCli(port, 'pubsub', kind, channel).trim() === channel);
+      assert.deepStrictEqual(listing('shardchannels'), sharded ? [ owner ] : []);
+      assert.strictEqual(listing('channels').length, sharded ? 0 : 1);
+      await one.publish(4242, { k: 'ended', sid: 'abc' } as BusEvent);
+      await one.publishGroup({ g: 7, seq: 1 } as unknown as GroupEvent);
+      await waitUntil(5000, () => got.length === 1 && groups.length === 1, 'both events on the other bus');
+      assert.deepStrictEqual(got[0], [ 4242, { k: 'ended', sid: 'abc' }]);
+      assert.strictEqual((groups[0] as any).g, 7);
+      // Unsubscribed when its last socket leaves.
+      await two.unsubscribe(4242);
+      await waitUntil(3000, () => listing(sharded ? 'shardchannels' : 'channels').length === 0, 'channel gone');
+      await one.close();
+      await two.close();
+    });
+  }
+
+  it('a shard with no master for 6 s: the sharded subscriber retries with a backoff (a few errors, not a loop), and delivery resumes once it is back', async () => {
     const prefix = `eggchat:test${Date.now()}:`;
-    const one = new RedisBus(await connected(), logger, prefix);
-    const two = new RedisBus(await connected(), logger, prefix);
-    const got: Array<[number, BusEvent]> = [];
-    const groups: GroupEvent[] = [];
-    two.onEvent((userId, event) => got.push([ userId, event ]));
-    two.onGroupEvent(event => groups.push(event));
-    await two.subscribe(4242);
-    await new Promise(resolve => setTimeout(resolve, 300));
-    await one.publish(4242, { k: 'ended', sid: 'abc' } as BusEvent);
-    await one.publishGroup({ g: 7, seq: 1 } as unknown as GroupEvent);
-    await waitUntil(5000, () => got.length === 1 && groups.length === 1, 'both events on the other bus');
-    assert.deepStrictEqual(got[0], [ 4242, { k: 'ended', sid: 'abc' }]);
-    assert.strictEqual((groups[0] as any).g, 7);
+    const one = new RedisBus(await connected(), logger, prefix, true);
+    const two = new RedisBus(await connected(), logger, prefix, true);
+    const got: number[] = [];
+    two.onEvent(userId => got.push(userId));
+    let errors = 0;
+    (two as any).userSubscriber.on('error', () => errors++);
+    await two.subscribe(5151);
+    await waitUntil(5000, () => REDIS_PORTS.some(port => redisCli(port, 'pubsub', 'shardchannels').includes(`${prefix}chat:u:5151`)), 'subscribed');
+    // The channel's master and its replica both down: nothing can take the slots over.
+    const channel = `${prefix}chat:u:5151`;
+    const master = masterOf(channel);
+    const masterId = redisCli(master, 'cluster', 'myid').trim();
+    const replicas = redisCli(master, 'cluster', 'replicas', masterId).trim().split('\n')
+      .filter(Boolean)
+      .map(line => Number(line.split(' ')[1].split(':')[1].split('@')[0]));
+    const victims = [ master, ...replicas ];
+    for (const port of victims) killRedis(port);
+    try {
+      await new Promise(resolve => setTimeout(resolve, 6000));
+      // Without the backoff ioredis 5.11.1 loops: ~50 errors a second (docs/SCALING.md §7).
+      assert.ok(errors > 0 && errors <= 30, `errors in 6 s: ${errors}`);
+    } finally {
+      await restartRedis(...victims);
+    }
+    await waitUntil(15_000, () => redisCli(masterOf(channel), 'pubsub', 'shardchannels', channel).trim() === channel, 'subscribed again');
+    await one.publish(5151, { k: 'pump' });
+    await waitUntil(5000, () => got.includes(5151), 'delivered after the shard came back');
     await one.close();
     await two.close();
   });

@@ -3,8 +3,8 @@ import { call, Reply, sleep } from '../helpers/server';
 import { PASSWORD } from '../helpers/api';
 import { ChatClient, connectReady } from '../helpers/socket';
 import {
-  A, B, NGINX, Account, befriend, friendIds, killInstance, killRedis, masterOf, ok, pauseReplica, register,
-  restartInstance, restartRedis, sql, waitUntil,
+  A, B, NGINX, Account, befriend, friendIds, killInstance, killRedis, masterOf, ok, pauseReplica, redisCli, register,
+  REDIS_PORTS, restartInstance, restartRedis, sql, waitUntil,
 } from './ensemble';
 
 /**
@@ -205,6 +205,55 @@ describe('test/cluster/scaleOut.cluster.ts', function() {
       assert.strictEqual(statuses[statuses.length - 1], 200, 'serving again');
       ok(await call(A, 'POST', '/api/chat/getUserSetInfo', { token: alice.token, body: { userid: alice.id } }), 'the session survived the failover');
       await bobOnB.waitFor(c => accepted.every(text => texts(c).includes(text)), 40_000, 'every accepted message');
+    });
+
+    it('sharded pub/sub: the master of the recipient\'s channel killed — live pushes resume after the failover, every accepted message arrives once', async () => {
+      const [ alice, bob ] = [ await register(A), await register(B) ];
+      await befriend(A, alice, bob, B);
+      const bobOnB = await connectReady(B, bob.token);
+      sockets.push(bobOnB);
+      // The instances' bus prefix (config chat.busChannelPrefix: db 0 on a cluster) and bob's channel, which
+      // instance B subscribed with SSUBSCRIBE on the master of the channel's slot.
+      const channel = `eggchat:0:chat:u:${bob.id}`;
+      const victim = masterOf(channel);
+      assert.strictEqual(redisCli(victim, 'pubsub', 'shardchannels', channel).trim(), channel, 'a sharded subscription on the slot\'s master');
+      ok(await send(A, alice, bob.id, 'before the kill'), 'send');
+      await bobOnB.waitFor(c => texts(c).includes('before the kill'), 5000, 'the live push before');
+      killRedis(victim);
+      restore = () => restartRedis(victim);
+      const started = Date.now();
+      const statuses: number[] = [];
+      const accepted: string[] = [ 'before the kill' ];
+      for (let i = 0; Date.now() - started < 20_000; i++) {
+        const reply = await send(A, alice, bob.id, `shard down ${i}`);
+        statuses.push(reply.status);
+        if (reply.status === 200) accepted.push(`shard down ${i}`);
+        if (accepted.length >= 6 && Date.now() - started > 8000) break;
+        await sleep(100);
+      }
+      assert.ok(statuses.every(status => status === 200 || status === 503), `only 200 or 503: ${statuses.join(',')}`);
+      await bobOnB.waitFor(c => accepted.every(text => texts(c).includes(text)), 40_000, 'every accepted message');
+      // The subscription moved to the promoted replica, and a push is live again (well under the 30 s heartbeat
+      // whose inbox pump would otherwise be what delivers it).
+      const living = REDIS_PORTS.find(port => port !== victim)!;
+      let promoted = victim;
+      await waitUntil(20_000, () => {
+        try {
+          promoted = masterOf(channel, living);
+        } catch {
+          // No master for the slot yet: the failover is still under way.
+        }
+        return promoted !== victim;
+      }, 'a promoted master for the channel\'s slot');
+      await waitUntil(10_000, () => redisCli(promoted, 'pubsub', 'shardchannels', channel).trim() === channel, 'subscribed again on the new master');
+      const sentAt = Date.now();
+      ok(await send(A, alice, bob.id, 'after the failover'), 'send after');
+      await bobOnB.waitFor(c => texts(c).includes('after the failover'), 3000, 'a live push after the failover');
+      accepted.push('after the failover');
+      assert.ok(Date.now() - sentAt < 3000);
+      // On screen (one entry per message id) each accepted text once: no message stored twice.
+      const shown = [ ...bobOnB.screen().values() ].filter(data => data.type === 'text').map(data => data.data);
+      assert.deepStrictEqual(shown.filter(text => accepted.includes(text)).sort(), [ ...accepted ].sort());
     });
 
     it('SIGKILL of instance B: A keeps serving, the socket reconnects through nginx, no accepted message lost', async () => {

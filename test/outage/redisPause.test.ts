@@ -30,7 +30,7 @@ describe('test/outage/redisPause.test.ts', function() {
 
   let redis: RedisProcess | undefined;
   let server: AppServer | undefined;
-  let inspect: Redis.Redis | undefined;
+  let inspect: Redis | undefined;
   let stopped = false;
 
   before(async function() {

@@ -1,6 +1,6 @@
 import * as assert from 'node:assert';
 import * as path from 'node:path';
-import { redisClusterFromEnv, redisConfigured, replicasFromEnv } from '../../../app/lib/scaleOutConfig';
+import { redisClusterFromEnv, redisConfigured, replicasFromEnv, shardedPubsubFromEnv } from '../../../app/lib/scaleOutConfig';
 import configDefault from '../../../config/config.default';
 
 const BASE_DIR = path.resolve(__dirname, '..', '..', '..');
@@ -53,6 +53,19 @@ describe('test/app/lib/scaleOutConfig.test.ts', () => {
     it('a plain redis:// URL or nothing: no cluster', () => {
       assert.strictEqual(redisClusterFromEnv({ REDIS_URL: 'redis://127.0.0.1:6379/7' }), undefined);
       assert.strictEqual(redisClusterFromEnv({}), undefined);
+    });
+
+    it('REDIS_SHARDED_PUBSUB: on by default on a cluster, 0 turns it off, never without a cluster; other values refused', () => {
+      const cluster = { REDIS_CLUSTER_NODES: '127.0.0.1:7600' };
+      assert.strictEqual(shardedPubsubFromEnv(cluster), true);
+      assert.strictEqual(shardedPubsubFromEnv({ ...cluster, REDIS_SHARDED_PUBSUB: '0' }), false);
+      assert.strictEqual(shardedPubsubFromEnv({ ...cluster, REDIS_SHARDED_PUBSUB: '1' }), true);
+      assert.strictEqual(shardedPubsubFromEnv({ REDIS_URL: 'redis+cluster://127.0.0.1:7600' }), true);
+      assert.strictEqual(shardedPubsubFromEnv({ REDIS_URL: 'redis://127.0.0.1:6379/7', REDIS_SHARDED_PUBSUB: '1' }), false);
+      assert.strictEqual(shardedPubsubFromEnv({}), false);
+      assert.throws(() => shardedPubsubFromEnv({ ...cluster, REDIS_SHARDED_PUBSUB: 'yes' }), /REDIS_SHARDED_PUBSUB must be 0 or 1, got "yes"/);
+      assert.strictEqual(configUnder({ ...NONE, ...cluster, REDIS_SHARDED_PUBSUB: undefined }).chat.shardedPubsub, true);
+      assert.strictEqual(configUnder({ ...NONE, REDIS_URL: 'redis://127.0.0.1:6379/7' }).chat.shardedPubsub, false);
     });
 
     it('a node without a port is refused with the variable named', () => {

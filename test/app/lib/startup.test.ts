@@ -1,5 +1,5 @@
 import * as assert from 'node:assert';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { assertDatabaseReachable, assertJwtSecret, assertRedisReachable, StartupError } from '../../../app/lib/startup';
@@ -144,6 +144,26 @@ describe('test/app/lib/startup.test.ts', () => {
       const live = await startRedis();
       try {
         await assertRedisReachable({ cluster: true, nodes: [{ host: '127.0.0.1', port: dead1 }, { host: '127.0.0.1', port: live.port }] } as any, 500);
+      } finally {
+        await live.kill();
+      }
+    });
+  });
+
+  describe('assertRedisReachable with a minimum version (sharded pub/sub needs Redis 7)', () => {
+    it('a server older than asked is refused with its version and the reason, even as a cluster seed; one recent enough passes', async () => {
+      const live = await startRedis();
+      try {
+        const version = /redis_version:(\S+)/.exec(execFileSync('redis-cli', [ '-p', String(live.port), 'info', 'server' ]).toString())![1];
+        const major = Number(version.split('.')[0]);
+        await assertRedisReachable({ host: '127.0.0.1', port: live.port, password: '', db: 0 }, 500, { major, why: 'fine' });
+        const tooOld = { major: major + 1, why: 'sharded pub/sub needs more' };
+        await rejectsWithin(assertRedisReachable({ host: '127.0.0.1', port: live.port, password: '', db: 0 }, 500, tooOld), 3000,
+          new RegExp(`^Redis at 127\\.0\\.0\\.1:${live.port} is version ${version.replace(/\./g, '\\.')}: sharded pub/sub needs more$`));
+        // A cluster seed that answers but is too old stops the start: no other seed is tried.
+        const dead = await closedPort();
+        await rejectsWithin(assertRedisReachable({ cluster: true, nodes: [{ host: '127.0.0.1', port: live.port }, { host: '127.0.0.1', port: dead }] } as any, 500, tooOld), 3000,
+          /^Redis at .* is version .*: sharded pub\/sub needs more$/);
       } finally {
         await live.kill();
       }

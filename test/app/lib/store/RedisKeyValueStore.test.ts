@@ -17,7 +17,7 @@ describe('test/app/lib/store/RedisKeyValueStore.test.ts', function() {
 
   let redis: RedisProcess | undefined;
   let store: RedisKeyValueStore;
-  const clients: Redis.Redis[] = [];
+  const clients: Redis[] = [];
 
   async function connect(commandTimeout?: number): Promise<RedisKeyValueStore> {
     const client = new Redis({ host: '127.0.0.1', port: redis!.port, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout });
