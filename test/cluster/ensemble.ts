@@ -115,6 +115,22 @@ export async function restartRedis(...ports: number[]): Promise<void> {
       return false; // a node not listening yet
     }
   }, 'cluster_state ok everywhere');
+  // A node that came back as a replica can take over only once it is in sync (a later test may kill its master).
+  await waitUntil(30_000, () => ports.every(port => {
+    const replication = redisCli(port, 'info', 'replication');
+    return /role:master/.test(replication) || /master_link_status:up/.test(replication);
+  }), 'restarted replicas in sync');
+}
+
+/** Waits until every replica of the master on `port` has its replication link up (it could take over). */
+export async function replicasInSync(port: number): Promise<void> {
+  const id = redisCli(port, 'cluster', 'myid').trim();
+  await waitUntil(30_000, () => {
+    const replicas = redisCli(port, 'cluster', 'replicas', id).trim().split('\n')
+      .filter(Boolean)
+      .map(line => Number(line.split(' ')[1].split(':')[1].split('@')[0]));
+    return replicas.length > 0 && replicas.every(replica => /master_link_status:up/.test(redisCli(replica, 'info', 'replication')));
+  }, `the replicas of :${port} in sync`);
 }
 
 /** SIGKILL to an instance's whole process group (master, agent, worker). */

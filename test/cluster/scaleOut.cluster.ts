@@ -4,7 +4,7 @@ import { PASSWORD } from '../helpers/api';
 import { ChatClient, connectReady } from '../helpers/socket';
 import {
   A, B, NGINX, Account, befriend, friendIds, killInstance, killRedis, masterOf, ok, pauseReplica, redisCli, register,
-  REDIS_PORTS, restartInstance, restartRedis, sql, waitUntil,
+  REDIS_PORTS, replicasInSync, restartInstance, restartRedis, sql, waitUntil,
 } from './ensemble';
 
 /**
@@ -183,8 +183,10 @@ describe('test/cluster/scaleOut.cluster.ts', function() {
       sockets.push(bobOnB);
       // A new session, and its master killed as soon as the login has answered: the store waited for a replica's
       // acknowledgement (WAIT 1), so the promoted replica has it.
-      alice.token = ok(await call(A, 'POST', '/api/loginChat', { body: { username: alice.username, password: PASSWORD } }), 'login').token;
       const victim = masterOf(`chat_user_${alice.id}`);
+      // A replica restarted by an earlier test must be in sync before its master is killed, or nothing takes over.
+      await replicasInSync(victim);
+      alice.token = ok(await call(A, 'POST', '/api/loginChat', { body: { username: alice.username, password: PASSWORD } }), 'login').token;
       killRedis(victim);
       restore = () => restartRedis(victim);
       const started = Date.now();
@@ -217,6 +219,8 @@ describe('test/cluster/scaleOut.cluster.ts', function() {
       const channel = `eggchat:0:chat:u:${bob.id}`;
       const victim = masterOf(channel);
       assert.strictEqual(redisCli(victim, 'pubsub', 'shardchannels', channel).trim(), channel, 'a sharded subscription on the slot\'s master');
+      // A replica restarted by an earlier test must be in sync before its master is killed, or nothing takes over.
+      await replicasInSync(victim);
       ok(await send(A, alice, bob.id, 'before the kill'), 'send');
       await bobOnB.waitFor(c => texts(c).includes('before the kill'), 5000, 'the live push before');
       killRedis(victim);
