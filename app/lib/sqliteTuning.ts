@@ -1,4 +1,5 @@
-import { Sequelize } from 'sequelize';
+import { QueryTypes, Sequelize } from 'sequelize';
+import { queuedSqliteWrite } from './transaction';
 
 /** Transaction connections kept open per process, idle, for the next transactions (see tuneSqlite). */
 const KEPT_TRANSACTION_CONNECTIONS = 2;
@@ -67,6 +68,12 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
     closeQuietly(connection);
   };
 
+  // Writes outside a transaction wait behind this process's write transactions (lib/transaction.ts).
+  const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: any) => Promise<unknown>;
+  (sequelize as any).query = (sql: unknown, options?: any) => (!options?.transaction && isWrite(sql, options)
+    ? queuedSqliteWrite(sequelize, () => query(sql, options))
+    : query(sql, options));
+
   // sequelize.close(): the kept connections close with Sequelize's own.
   manager._onProcessExit = async () => {
     closing = true;
@@ -74,4 +81,14 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
     return onProcessExit();
   };
   manager.__eggchatTuned = true;
+}
+
+const WRITE_TYPES = new Set<string>([ QueryTypes.INSERT, QueryTypes.UPDATE, QueryTypes.BULKUPDATE, QueryTypes.BULKDELETE, QueryTypes.DELETE, QueryTypes.UPSERT ]);
+const WRITE_SQL = /^\s*(?:INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/** A statement that takes SQLite's write lock: by its query type, or for a raw one by its first word. */
+function isWrite(sql: unknown, options?: { type?: string }): boolean {
+  if (options?.type && WRITE_TYPES.has(options.type)) return true;
+  const text = typeof sql === 'string' ? sql : (sql as { query?: unknown } | undefined)?.query;
+  return typeof text === 'string' && WRITE_SQL.test(text);
 }

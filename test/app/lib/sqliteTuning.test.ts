@@ -96,6 +96,34 @@ describe('test/app/lib/sqliteTuning.test.ts', () => {
       assert.strictEqual(new Set(connections).size, 3);
     });
 
+    it('a write outside any transaction waits for this process\'s transaction: a read the transaction makes off it is not held behind that write', async () => {
+      // node-sqlite3 runs one statement at a time per connection. A write on the shared connection that
+      // waited for this process's own transaction held that connection; a read the transaction then made
+      // on it (one not passed the transaction) waited behind the write, and the write for the transaction:
+      // nothing moved until the busy timeout (5 s) failed the write with SQLITE_BUSY (seen as 5 s stalls of
+      // concurrent registrations on the embedded profile).
+      const key = `sqlite-queue-${Date.now()}`;
+      let lockHeld!: () => void;
+      // Another request's write: its own async context (set up here, before the transaction), started once
+      // the transaction holds the lock.
+      const outside = new Promise<void>(resolve => { lockHeld = resolve; })
+        .then(() => app.model.query('INSERT INTO kv_store (`key`, value, expires_at) VALUES (?, ?, ?)', { replacements: [ key, 'v', Date.now() + 60_000 ] }));
+      outside.catch(() => undefined);
+      const started = Date.now();
+      await app.transaction(async t => {
+        await insertUser(t, `${key}-t`);
+        lockHeld();
+        await new Promise(resolve => setTimeout(resolve, 30));
+        await one('SELECT COUNT(*) AS n FROM `user`');
+        await insertUser(t, `${key}-u`);
+      });
+      const tookMs = Date.now() - started;
+      await outside;
+      assert.strictEqual(Number((await one<{ n: number }>('SELECT COUNT(*) AS n FROM kv_store WHERE `key` = ?', undefined, [ key ])).n), 1);
+      assert.strictEqual(await otherProcessCount(`${key}-u`), 1);
+      assert.ok(tookMs < 4000, `the transaction took ${tookMs} ms`);
+    });
+
     it('a connection whose COMMIT failed is closed and never handed out again', async () => {
       let broken: any;
       // The transaction is ended behind Sequelize's back, so its own COMMIT fails: Sequelize gives up on the connection.
