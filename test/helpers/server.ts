@@ -197,13 +197,20 @@ export async function startServer(options: { env?: Record<string, string | undef
       throw new Error(`the server exited before answering (code ${child.exitCode}, signal ${child.signalCode}):\n${output.slice(-4000)}`);
     }
     const reply = await call(port, 'GET', '/api/health', { timeoutMs: 3000 });
-    if (reply.status) return server;
+    // One worker answers as soon as it listens, but the master counts the cluster started only once every
+    // worker has: a worker that dies before that (a test's SIGKILL) makes the master exit, port and all.
+    if (reply.status && (allWorkersStarted(output) || Date.now() > deadline)) return server;
     if (Date.now() > deadline) {
       await server.stop();
       throw new Error(`the server did not answer /api/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${output.slice(-4000)}`);
     }
     await sleep(200);
   }
+}
+
+/** egg-cluster's master says this once all app workers have started. */
+function allWorkersStarted(output: string): boolean {
+  return output.includes('[master] egg started on');
 }
 
 /** Retries `attempt` until it returns a truthy value or `ms` pass; answers the last value. */
