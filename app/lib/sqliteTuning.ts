@@ -1,8 +1,10 @@
 import { QueryTypes, Sequelize } from 'sequelize';
-import { queuedSqliteWrite } from './transaction';
+import { inQueuedWork } from './transaction';
 
 /** Transaction connections kept open per process, idle, for the next transactions (see tuneSqlite). */
 const KEPT_TRANSACTION_CONNECTIONS = 2;
+/** Sequelize's name for the connection that reads made by a write transaction without it use (see tuneSqlite). */
+const QUEUED_WORK_READS = 'queued-work-reads';
 
 /**
  * SQLite is shared by several egg workers and by concurrent transactions inside one worker (Sequelize
@@ -34,7 +36,7 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
   const closeQuietly = (connection: any) => connection.close(() => undefined);
 
   manager.getConnection = async (options: { uuid?: string } | undefined) => {
-    const transactional = Boolean(options?.uuid && options.uuid !== 'default' && (sequelize as any).options.storage !== ':memory:');
+    const transactional = Boolean(options?.uuid && options.uuid !== 'default' && options.uuid !== QUEUED_WORK_READS && (sequelize as any).options.storage !== ':memory:');
     if (transactional && idle.length) return idle.pop();
     const connection = await getConnection(options);
     if (transactional) forTransactions.add(connection);
@@ -68,10 +70,13 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
     closeQuietly(connection);
   };
 
-  // Writes outside a transaction wait behind this process's write transactions (lib/transaction.ts).
+  // node-sqlite3 runs one statement at a time per connection. A write on the shared connection that waits
+  // for the lock of this process's transaction holds that connection; a read the transaction then made there
+  // (one not given the transaction) waited behind the write, and the write for the transaction, until the
+  // busy timeout failed the write. Such reads get a connection of their own (reads never wait in WAL mode).
   const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: any) => Promise<unknown>;
-  (sequelize as any).query = (sql: unknown, options?: any) => (!options?.transaction && isWrite(sql, options)
-    ? queuedSqliteWrite(sequelize, () => query(sql, options))
+  (sequelize as any).query = (sql: unknown, options?: any) => (!options?.transaction && inQueuedWork() && !isWrite(sql, options)
+    ? query(sql, { ...options, uuid: QUEUED_WORK_READS })
     : query(sql, options));
 
   // sequelize.close(): the kept connections close with Sequelize's own.

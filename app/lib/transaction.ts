@@ -12,7 +12,7 @@ const SQLITE_BUSY_GIVE_UP_MS = 1000;
  * process, SQLite write transactions queue here; across processes the busy timeout arbitrates.
  */
 const sqliteQueues = new WeakMap<Sequelize, Promise<unknown>>();
-/** Set inside work run by the queue: what that work writes runs at once (it holds the queue). */
+/** Set inside work run by the queue (lib/sqliteTuning.ts gives its stray reads a connection of their own). */
 const insideQueuedWork = new AsyncLocalStorage<true>();
 
 function queued<T>(sequelize: Sequelize, work: () => Promise<T>): Promise<T> {
@@ -23,15 +23,9 @@ function queued<T>(sequelize: Sequelize, work: () => Promise<T>): Promise<T> {
   return run;
 }
 
-/**
- * A SQLite write outside any transaction (lib/sqliteTuning.ts routes them here) waits its turn behind this
- * process's write transactions. Run at once, it would wait for the lock of the transaction running here,
- * holding the shared connection meanwhile (node-sqlite3 runs one statement at a time per connection): a
- * read that transaction makes on the shared connection waited behind it, and the transaction for the
- * read, until the busy timeout failed the write. From inside queued work it runs at once, as before.
- */
-export function queuedSqliteWrite<T>(sequelize: Sequelize, write: () => Promise<T>): Promise<T> {
-  return insideQueuedWork.getStore() ? write() : queued(sequelize, write);
+/** Whether the caller runs inside work of the write queue (a SQLite write transaction and what it started). */
+export function inQueuedWork(): boolean {
+  return insideQueuedWork.getStore() === true;
 }
 
 /** What to undo outside the database when a transaction does not commit (see onRollback). */

@@ -96,7 +96,7 @@ describe('test/app/lib/sqliteTuning.test.ts', () => {
       assert.strictEqual(new Set(connections).size, 3);
     });
 
-    it('a write outside any transaction waits for this process\'s transaction: a read the transaction makes off it is not held behind that write', async () => {
+    it('a read a transaction makes without it is not held behind another request\'s write waiting for that transaction', async () => {
       // node-sqlite3 runs one statement at a time per connection. A write on the shared connection that
       // waited for this process's own transaction held that connection; a read the transaction then made
       // on it (one not passed the transaction) waited behind the write, and the write for the transaction:
