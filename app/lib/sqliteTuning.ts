@@ -35,7 +35,12 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
   let closing = false;
   const closeQuietly = (connection: any) => connection.close(() => undefined);
 
-  manager.getConnection = async (options: { uuid?: string } | undefined) => {
+  manager.getConnection = async (options: { uuid?: string; type?: string } | undefined) => {
+    // A read of a write transaction's work made without the transaction (lib/rawQuery.ts selectRows, or a
+    // SELECT through Sequelize): on a connection of its own (see the query wrapper below).
+    if (options?.type === QueryTypes.SELECT && (!options.uuid || options.uuid === 'default') && inQueuedWork()) {
+      options = { ...options, uuid: QUEUED_WORK_READS };
+    }
     const transactional = Boolean(options?.uuid && options.uuid !== 'default' && options.uuid !== QUEUED_WORK_READS && (sequelize as any).options.storage !== ':memory:');
     if (transactional && idle.length) return idle.pop();
     const connection = await getConnection(options);
