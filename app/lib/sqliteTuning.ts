@@ -5,6 +5,8 @@ import { inQueuedWork } from './transaction';
 const KEPT_TRANSACTION_CONNECTIONS = 2;
 /** Sequelize's name for the connection that reads made by a write transaction without it use (see tuneSqlite). */
 const QUEUED_WORK_READS = 'queued-work-reads';
+/** Sequelize's name for the connection of the writes made outside any transaction (see tuneSqlite). */
+const PLAIN_WRITES = 'plain-writes';
 
 /**
  * SQLite is shared by several egg workers and by concurrent transactions inside one worker (Sequelize
@@ -41,7 +43,7 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
     if (options?.type === QueryTypes.SELECT && (!options.uuid || options.uuid === 'default') && inQueuedWork()) {
       options = { ...options, uuid: QUEUED_WORK_READS };
     }
-    const transactional = Boolean(options?.uuid && options.uuid !== 'default' && options.uuid !== QUEUED_WORK_READS && (sequelize as any).options.storage !== ':memory:');
+    const transactional = Boolean(options?.uuid && options.uuid !== 'default' && options.uuid !== QUEUED_WORK_READS && options.uuid !== PLAIN_WRITES && (sequelize as any).options.storage !== ':memory:');
     if (transactional && idle.length) return idle.pop();
     const connection = await getConnection(options);
     if (transactional) forTransactions.add(connection);
@@ -75,14 +77,18 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
     closeQuietly(connection);
   };
 
-  // node-sqlite3 runs one statement at a time per connection. A write on the shared connection that waits
-  // for the lock of this process's transaction holds that connection; a read the transaction then made there
-  // (one not given the transaction) waited behind the write, and the write for the transaction, until the
-  // busy timeout failed the write. Such reads get a connection of their own (reads never wait in WAL mode).
+  // node-sqlite3 runs one statement at a time per connection, and a write waits for SQLite's lock (held by
+  // another worker's transaction, or this one's) on its connection. On the shared connection every read of
+  // the worker waited behind it: the health check's SELECT 1 timed out, and a read this worker's own
+  // transaction made there without passing the transaction waited for the write, which waited for the
+  // transaction — nothing moved until the busy timeout failed the write. So writes outside a transaction
+  // have a connection of their own, and so do the stray reads of a transaction's work (WAL: reads never wait).
   const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: any) => Promise<unknown>;
-  (sequelize as any).query = (sql: unknown, options?: any) => (!options?.transaction && inQueuedWork() && !isWrite(sql, options)
-    ? query(sql, { ...options, uuid: QUEUED_WORK_READS })
-    : query(sql, options));
+  (sequelize as any).query = (sql: unknown, options?: any) => {
+    if (options?.transaction) return query(sql, options);
+    if (isWrite(sql, options)) return query(sql, { ...options, uuid: PLAIN_WRITES });
+    return inQueuedWork() ? query(sql, { ...options, uuid: QUEUED_WORK_READS }) : query(sql, options);
+  };
 
   // sequelize.close(): the kept connections close with Sequelize's own.
   manager._onProcessExit = async () => {

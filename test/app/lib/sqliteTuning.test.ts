@@ -127,6 +127,33 @@ describe('test/app/lib/sqliteTuning.test.ts', () => {
       assert.ok(tookMs < 4000, `the transaction took ${tookMs} ms`);
     });
 
+    it('a read is not held behind a write that waits for another process\'s lock', async () => {
+      // Another worker's transaction holds the write lock (a connection of its own, as another process has).
+      const holder = new sqlite3.Database((app.model as any).options.storage);
+      await new Promise<void>((resolve, reject) => holder.exec('BEGIN IMMEDIATE', err => (err ? reject(err) : resolve())));
+      const key = `plain-write-${Date.now()}`;
+      let released = false;
+      try {
+        const write = app.model.query('INSERT INTO kv_store (`key`, value, expires_at) VALUES (?, ?, ?)', { replacements: [ key, 'v', Date.now() + 60_000 ] });
+        write.catch(() => undefined);
+        await new Promise(resolve => setTimeout(resolve, 50));
+        const started = Date.now();
+        await one('SELECT COUNT(*) AS n FROM `user`');
+        await selectRows(app.model as any, 'SELECT 1 AS one', []);
+        const readMs = Date.now() - started;
+        // Before: the reads waited on the shared connection until the lock was let go (1.5 s below).
+        assert.ok(readMs < 1000, `the reads took ${readMs} ms`);
+        await new Promise(resolve => setTimeout(resolve, 1500 - readMs));
+        await new Promise<void>(resolve => holder.exec('ROLLBACK', () => resolve()));
+        released = true;
+        await write;
+        assert.strictEqual(Number((await one<{ n: number }>('SELECT COUNT(*) AS n FROM kv_store WHERE `key` = ?', undefined, [ key ])).n), 1);
+      } finally {
+        if (!released) await new Promise<void>(resolve => holder.exec('ROLLBACK', () => resolve()));
+        await new Promise<void>(resolve => holder.close(() => resolve()));
+      }
+    });
+
     it('a connection whose COMMIT failed is closed and never handed out again', async () => {
       let broken: any;
       // The transaction is ended behind Sequelize's back, so its own COMMIT fails: Sequelize gives up on the connection.
