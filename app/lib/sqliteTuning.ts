@@ -1,10 +1,7 @@
 import { QueryTypes, Sequelize } from 'sequelize';
-import { inQueuedWork } from './transaction';
 
 /** Transaction connections kept open per process, idle, for the next transactions (see tuneSqlite). */
 const KEPT_TRANSACTION_CONNECTIONS = 2;
-/** Sequelize's name for the connection that reads made by a write transaction without it use (see tuneSqlite). */
-const QUEUED_WORK_READS = 'queued-work-reads';
 /** Sequelize's name for the connection of the writes made outside any transaction (see tuneSqlite). */
 const PLAIN_WRITES = 'plain-writes';
 
@@ -37,13 +34,8 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
   let closing = false;
   const closeQuietly = (connection: any) => connection.close(() => undefined);
 
-  manager.getConnection = async (options: { uuid?: string; type?: string } | undefined) => {
-    // A read of a write transaction's work made without the transaction (lib/rawQuery.ts selectRows, or a
-    // SELECT through Sequelize): on a connection of its own (see the query wrapper below).
-    if (options?.type === QueryTypes.SELECT && (!options.uuid || options.uuid === 'default') && inQueuedWork()) {
-      options = { ...options, uuid: QUEUED_WORK_READS };
-    }
-    const transactional = Boolean(options?.uuid && options.uuid !== 'default' && options.uuid !== QUEUED_WORK_READS && options.uuid !== PLAIN_WRITES && (sequelize as any).options.storage !== ':memory:');
+  manager.getConnection = async (options: { uuid?: string } | undefined) => {
+    const transactional = Boolean(options?.uuid && options.uuid !== 'default' && options.uuid !== PLAIN_WRITES && (sequelize as any).options.storage !== ':memory:');
     if (transactional && idle.length) return idle.pop();
     const connection = await getConnection(options);
     if (transactional) forTransactions.add(connection);
@@ -82,13 +74,12 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
   // the worker waited behind it: the health check's SELECT 1 timed out, and a read this worker's own
   // transaction made there without passing the transaction waited for the write, which waited for the
   // transaction — nothing moved until the busy timeout failed the write. So writes outside a transaction
-  // have a connection of their own, and so do the stray reads of a transaction's work (WAL: reads never wait).
+  // have a connection of their own, and the shared one (lib/rawQuery.ts selectRows too) only reads: in WAL
+  // mode reads never wait.
   const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: any) => Promise<unknown>;
-  (sequelize as any).query = (sql: unknown, options?: any) => {
-    if (options?.transaction) return query(sql, options);
-    if (isWrite(sql, options)) return query(sql, { ...options, uuid: PLAIN_WRITES });
-    return inQueuedWork() ? query(sql, { ...options, uuid: QUEUED_WORK_READS }) : query(sql, options);
-  };
+  (sequelize as any).query = (sql: unknown, options?: any) => (!options?.transaction && isWrite(sql, options)
+    ? query(sql, { ...options, uuid: PLAIN_WRITES })
+    : query(sql, options));
 
   // sequelize.close(): the kept connections close with Sequelize's own.
   manager._onProcessExit = async () => {

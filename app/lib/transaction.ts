@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { Sequelize, Transaction } from 'sequelize';
 
@@ -12,20 +11,12 @@ const SQLITE_BUSY_GIVE_UP_MS = 1000;
  * process, SQLite write transactions queue here; across processes the busy timeout arbitrates.
  */
 const sqliteQueues = new WeakMap<Sequelize, Promise<unknown>>();
-/** Set inside work run by the queue (lib/sqliteTuning.ts gives its stray reads a connection of their own). */
-const insideQueuedWork = new AsyncLocalStorage<true>();
 
 function queued<T>(sequelize: Sequelize, work: () => Promise<T>): Promise<T> {
   const previous = sqliteQueues.get(sequelize) ?? Promise.resolve();
-  const inside = () => insideQueuedWork.run(true, work);
-  const run = previous.then(inside, inside);
+  const run = previous.then(work, work);
   sqliteQueues.set(sequelize, run.catch(() => undefined));
   return run;
-}
-
-/** Whether the caller runs inside work of the write queue (a SQLite write transaction and what it started). */
-export function inQueuedWork(): boolean {
-  return insideQueuedWork.getStore() === true;
 }
 
 /** What to undo outside the database when a transaction does not commit (see onRollback). */

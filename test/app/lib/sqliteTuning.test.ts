@@ -105,8 +105,7 @@ describe('test/app/lib/sqliteTuning.test.ts', () => {
       // concurrent registrations on the embedded profile).
       const key = `sqlite-queue-${Date.now()}`;
       let lockHeld!: () => void;
-      // Another request's write: its own async context (set up here, before the transaction), started once
-      // the transaction holds the lock.
+      // Another request's write, started once the transaction holds the lock.
       const outside = new Promise<void>(resolve => { lockHeld = resolve; })
         .then(() => app.model.query('INSERT INTO kv_store (`key`, value, expires_at) VALUES (?, ?, ?)', { replacements: [ key, 'v', Date.now() + 60_000 ] }));
       outside.catch(() => undefined);
