@@ -88,12 +88,15 @@ export default class AdminUsersService extends Service {
 
   /**
    * Disable: logins refused with the original's text, every token answers 401, every socket closes (after
-   * commit, through the bus), messages to the account refused. Enable: it may log in again.
+   * commit, through the bus), messages to the account refused. Enable: it may log in again — with a new
+   * login only: the stored sessions are removed again, since a login that had read the account just before
+   * the disable could store its session just after the disable's removal (refused while disabled, it would
+   * otherwise work again now).
    */
   async setStatus(actor: AdminActor, ip: string, userId: number, status: 0 | 1): Promise<void> {
     await this.change(actor, ip, status ? 'user.enable' : 'user.disable', userId, async (transaction, _user, now) => {
       await updateUserColumns(this.db, transaction, userId, { status }, now);
-      if (!status) transaction.afterCommit(() => this.service.token.revokeAccount(userId));
+      transaction.afterCommit(() => this.service.token.revokeAccount(userId));
       return { status };
     });
   }

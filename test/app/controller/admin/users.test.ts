@@ -270,6 +270,24 @@ describe('test/app/controller/admin/users.test.ts', () => {
         await close();
       }
     });
+    it('enable: a session stored while the account was disabled (a login already past its check) does not come back to life', async () => {
+      const user = await registerUser(app);
+      await operator.get(`/admin/users/${user.id}`);
+      assert.strictEqual((await operator.post(`/admin/users/${user.id}/disable`)).status, 302);
+      // The disable's revocation (after its commit) has removed the session…
+      const sessionKey = `chat_user_${user.id}`;
+      for (const started = Date.now(); await (app as any).kvStore.get(sessionKey) !== null;) {
+        assert.ok(Date.now() - started < 5000, 'the disable removed the stored session');
+        await new Promise(resolve => setTimeout(resolve, 20));
+      }
+      // …then comes what a login that read the account just before the disable writes.
+      const [ row ] = await rows(app, 'SELECT id, uuid, role, password FROM `user` WHERE id = ?', [ user.id ]);
+      const late = await app.mockContext().service.token.issue({ id: Number(row.id), uuid: row.uuid, role: row.role, password: row.password });
+      assertFail(await post(app, '/api/chat/getUserSetInfo', late), 401, MSG.authUserDisabled);
+      assert.strictEqual((await operator.post(`/admin/users/${user.id}/enable`)).status, 302);
+      assertFail(await post(app, '/api/chat/getUserSetInfo', late), 401, MSG.authInvalid);
+      assertOk(await get(app, '/api/chat/goodfriendlist/1', assertOk(await login(app, user.username)).token));
+    });
   });
 
   describe('POST /admin/users/:id/delete', () => {
