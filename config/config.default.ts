@@ -404,6 +404,9 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
   // Server-side session of the console only (app/lib/adminSessionStore.ts): the cookie holds an id,
   // is sent to /admin paths only, HttpOnly, SameSite=Strict, Secure with ADMIN_COOKIE_SECURE=1 (HTTPS).
   (config as any).session = {
+    // Only the console's paths run the session middleware (its cookie parsing and commit cost every API
+    // request about 3 % of its CPU, docs/BENCHMARKS.md): nothing else reads ctx.session.
+    match: isAdminPath,
     key: 'EGGCHAT_ADMIN_SID',
     maxAge: admin.idleSeconds * 1000,
     rolling: true,
@@ -428,7 +431,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
   // (The console's own pages answer X-Frame-Options: DENY and frame-ancestors 'none', app/middleware/admin.ts.)
   (config as any).view = { defaultViewEngine: 'nunjucks', mapping: { '.nj': 'nunjucks' }, root: path.join(appInfo.baseDir, 'app/view') };
   (config as any).nunjucks = { autoescape: true };
-  (config as any).i18n = { defaultLocale: 'zh-CN', queryField: 'locale', cookieField: 'locale', cookieMaxAge: '1y', localeAlias: { zh: 'zh-CN', en: 'en-US' } };
+  // Its middleware only gives the console's templates their gettext helpers (ctx.__ works everywhere).
+  (config as any).i18n = { match: isAdminPath, defaultLocale: 'zh-CN', queryField: 'locale', cookieField: 'locale', cookieMaxAge: '1y', localeAlias: { zh: 'zh-CN', en: 'en-US' } };
 
   return { ...config, chat, admin };
 };

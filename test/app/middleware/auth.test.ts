@@ -1,7 +1,7 @@
 import * as assert from 'node:assert';
 import { app } from 'egg-mock/bootstrap';
 import { resetDatabase } from '../../helpers/db';
-import { assertOk, login, post, registerUser, TestUser } from '../../helpers/api';
+import { assertOk, get, login, post, registerUser, TestUser } from '../../helpers/api';
 import { MSG } from '../../../app/lib/messages';
 import { hashPassword } from '../../../app/lib/password';
 // eslint-disable-next-line @typescript-eslint/no-var-requires
@@ -84,6 +84,18 @@ describe('test/app/middleware/auth.test.ts', () => {
     let user: TestUser;
     beforeEach(async () => {
       user = await registerUser(app);
+    });
+
+    it('refuses a token it accepted before once its expiry has passed (verified tokens are remembered, their expiry is checked)', async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const shortLived = resign(user.token, { iat: now, exp: now + 2 }, secret);
+      // Accepted twice: the second time from this worker's verified tokens (app/lib/verifiedTokens.ts).
+      assertOk(await get(app, '/api/chat/goodfriendlist/1', shortLived));
+      assertOk(await get(app, '/api/chat/goodfriendlist/1', shortLived));
+      await new Promise(resolve => setTimeout(resolve, (now + 2) * 1000 - Date.now() + 20));
+      assert401(await get(app, '/api/chat/goodfriendlist/1', shortLived), MSG.authExpired);
+      // The session itself is untouched: the original token still works.
+      await assertAccepted(user.token);
     });
 
     it('answers the expiry message for an expired token with a valid id and session', async () => {
