@@ -109,6 +109,8 @@ function startScriptDefaults() {
   return Object.fromEntries([ ...start.matchAll(/\b([A-Z_][A-Z0-9_]*)=\$\{\1:-([^}]*)\}/g) ].map(([ , name, value ]) => [ name, value ]));
 }
 
+const RUN_JWT_SECRET = crypto.randomBytes(32).toString('hex');
+
 function serverEnv(profile, port) {
   const env = { ...process.env };
   for (const key of [ 'DATABASE_URL', 'REDIS_URL', 'SQLITE_FILE', 'EGG_SERVER_ENV', 'NODE_ENV', 'DB_AUTO_MIGRATE', 'PORT', 'HOST', 'npm_config_argv' ]) delete env[key];
@@ -116,7 +118,8 @@ function serverEnv(profile, port) {
     EGG_SERVER_ENV: 'prod',
     PORT: String(port),
     HOST: '127.0.0.1',
-    JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+    // One per run, the same for the bare app: its `floor` row verifies eggchat's tokens (bench/bare/app/floor.js).
+    JWT_SECRET: RUN_JWT_SECRET,
     DB_AUTO_MIGRATE: '0',
     // The throttles protect real users; the bench logs in and applies far beyond them on purpose.
     LOGIN_FAIL_LIMIT_ACCOUNT: '1000000000',
@@ -316,7 +319,7 @@ async function main() {
     const localDb = profile.mysql && [ '127.0.0.1', 'localhost', '::1' ].includes(profile.mysql.host);
     const localRedis = profile.redis && [ '127.0.0.1', 'localhost', '::1' ].includes(profile.redis.host);
 
-    if (MAIN_ROWS) await mainRows({ app, bare, seeder, sequelize, report, localDb, localRedis });
+    if (MAIN_ROWS) await mainRows({ app, bare, seeder, sequelize, report, localDb, localRedis, profile });
 
     if (MESSAGING) {
       const plan = messaging.messagingPlan(QUICK);
@@ -394,7 +397,7 @@ async function main() {
 }
 
 /** The table's rows, the growth curves and the memory after them, on `app` and the bare app beside it. */
-async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRedis }) {
+async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRedis, profile }) {
   await Promise.all([ app.start(), bare.start() ]);
   const meter = new CpuMeter({
     workers: () => app.workerPids(),
@@ -402,6 +405,8 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
     redis: () => (localRedis ? processesNamed([ 'redis-server' ]) : []),
   });
   const bareMeter = new CpuMeter({ workers: () => bare.workerPids() });
+  // The `floor` row runs on the bare app and reaches MariaDB and Redis: all three are measured.
+  const floorMeter = new CpuMeter({ ...meter.groups, workers: () => bare.workerPids() });
   const world = { tokens: {}, users: seeder.users, friendIds: {}, handlerApplications: [] };
   const growth = GROWTH ? { friends: [], search: [], explain: {} } : null;
 
@@ -458,19 +463,22 @@ async function mainRows({ app, bare, seeder, sequelize, report, localDb, localRe
     return bareCache[connections];
   };
 
-  const scenarios = mainScenarios(world, { connections: CONNECTIONS });
+  const scenarios = mainScenarios(world, { connections: CONNECTIONS, floor: !!(profile.mysql && profile.redis) });
   // Before the login row, which stays last (see bench/lib/scenarios.js).
   if (adminRows) scenarios.splice(scenarios.length - 1, 0, ...adminScenarios(world, adminCookie, CONNECTIONS, prng(11)));
   for (const scenario of scenarios.filter(s => !ONLY.length || ONLY.includes(s.id))) {
     const bareResult = await bareFor(scenario.connections);
     // A profiled row: the workers' profilers run exactly while the meter does (after the warm-up).
-    const profiling = PROFILE_ROWS.includes(scenario.id) ? app.workerPids() : null;
+    // (The `floor` row is served by the bare app: bench/bare/app/floor.js.)
+    const server = scenario.onBare ? bare : app;
+    const serverMeter = scenario.onBare ? floorMeter : meter;
+    const profiling = PROFILE_ROWS.includes(scenario.id) && !scenario.onBare ? app.workerPids() : null;
     const rowMeter = profiling
       ? { start: () => { cpuProfile.profileSignal(profiling); meter.start(); }, stop: requests => meter.stop(requests) }
-      : meter;
-    const result = await measure({ url: app.url, connections: scenario.connections, duration: PLAN.duration, requests: scenario.requests }, PLAN.warmup, rowMeter);
+      : serverMeter;
+    const result = await measure({ url: server.url, connections: scenario.connections, duration: PLAN.duration, requests: scenario.requests }, PLAN.warmup, rowMeter);
     const profiles = profiling ? await cpuProfile.collectProfiles(cpuProfile.PROFILE_DIR, profiling, scenario.id) : null;
-    await settle(app.url);
+    await settle(server.url);
     const row = {
       id: scenario.id, label: scenario.label, ...result,
       bare: { rps: bareResult.rps, p50: bareResult.p50, p99: bareResult.p99, errors: bareResult.errors, timeouts: bareResult.timeouts, cpuMsPerRequest: bareResult.cpuMsPerRequest },

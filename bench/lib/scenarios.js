@@ -67,7 +67,7 @@ function dynamic(make) {
  * The scenarios of the table. `world` carries the tokens, the number of users, the friend ids of the
  * actors and the write mix's pending applications.
  */
-function mainScenarios(world, { connections }) {
+function mainScenarios(world, { connections, floor = false }) {
   const random = prng(42);
   const crowdId = () => random.int(CROWD_START, world.users);
   const { tokens } = world;
@@ -111,6 +111,12 @@ function mainScenarios(world, { connections }) {
       id: 'listapplyfriend', label: 'listapplyfriend (1,000 applications)', connections,
       requests: [ dynamic(() => ({ method: 'GET', path: `/api/chat/listapplyfriend/${random.int(1, 5)}`, token: tokens[ACTORS.inbox] })) ],
     },
+    // The contract's floor under getgoodfriendinfo, on the bare app (production profile): token, session,
+    // user row and the same joined read, nothing else (bench/bare/app/floor.js).
+    ...(floor ? [{
+      id: 'floor', label: 'floor: getgoodfriendinfo\'s reads on the bare app', connections, onBare: true,
+      requests: [ dynamic(() => ({ method: 'GET', path: `/floor/${f200Friends[random.int(0, f200Friends.length - 1)]}`, token: tokens[ACTORS.f200] })) ],
+    }] : []),
     {
       id: 'getgoodfriendinfo', label: 'getgoodfriendinfo', connections,
       requests: [ dynamic(() => ({ method: 'GET', path: `/api/chat/getgoodfriendinfo/${f200Friends[random.int(0, f200Friends.length - 1)]}`, token: tokens[ACTORS.f200] })) ],
