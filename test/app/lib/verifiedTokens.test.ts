@@ -26,7 +26,7 @@ describe('test/app/lib/verifiedTokens.test.ts', () => {
   });
 
   it('keeps at most its bound, the oldest going first', () => {
-    const tokens = new VerifiedTokens<{ id: number }>(3);
+    const tokens = new VerifiedTokens<{ id: number; exp?: number }>(3);
     for (let i = 1; i <= 5; i++) tokens.set(`t${i}`, key, { id: i });
     assert.strictEqual(tokens.size, 3);
     assert.strictEqual(tokens.get('t1', key, 0), undefined);
