@@ -35,15 +35,15 @@ function signingKey(secret: string): KeyObject {
 }
 
 interface TokenPayload { id: number; uuid: string; role: string; sid: string; exp?: number }
-
-// Tokens this worker verified (lib/verifiedTokens.ts): 4,096 of about 400 bytes each with their payloads.
-const verifiedTokens = new VerifiedTokens<TokenPayload>(4096);
 interface SessionUser { id: number; uuid: string; role: string; nickname: string; password: string; status: number; is_deleted: number }
 
 // The user row behind a token, read by primary key as one fixed statement: no model query building, no
 // instance and no Sequelize query pipeline (lib/rawQuery.ts) for what every authenticated request does.
 const SESSION_USER_SQL = 'SELECT id, uuid, role, nickname, password, status, is_deleted FROM `user` WHERE id = ? LIMIT 1';
 interface SessionOwner { id: number; uuid: string; role: string; password: string }
+
+// Tokens this worker verified (lib/verifiedTokens.ts): 4,096 of about 400 bytes each with their payloads.
+const verifiedTokens = new VerifiedTokens<TokenPayload>(4096);
 
 /**
  * JWT + stored session. The token carries only ids; it is accepted while the store still holds its
