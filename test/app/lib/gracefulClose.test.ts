@@ -119,7 +119,10 @@ describe('test/app/lib/gracefulClose.test.ts', () => {
       const { answers } = await idleKeepAlive(untracked.port);
       const started = Date.now();
       await drainServer(untracked.server, 3000);
-      assert.ok(Date.now() - started < 500, `drained after ${Date.now() - started} ms`);
+      // "At once" = without the keep-alive grace (1 s here). The listener itself stops after a 20 ms lull or,
+      // when that one check misses by a millisecond on a loaded machine, at the 500 ms fallback (CI saw 502).
+      const took = Date.now() - started;
+      assert.ok(took < 900, `drained after ${took} ms`);
       assert.match(await answers, /^HTTP\/1\.1 200/);
     } finally {
       untracked.server.close();
