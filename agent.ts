@@ -2,6 +2,8 @@ import { Agent, IBoot } from 'egg';
 import { Sequelize } from 'sequelize';
 import { runPendingMigrations } from './app/lib/migrator';
 import { tuneSqlite } from './app/lib/sqliteTuning';
+import { WriteTurnServer } from './app/lib/sqliteWriteTurns/server';
+import { writeTurnSocketPathFor } from './app/lib/sqliteWriteTurns/protocol';
 import { assertDatabaseReachable, assertJwtSecret, assertRedisReachable, routeSequelizeWarnings } from './app/lib/startup';
 
 /**
@@ -9,6 +11,8 @@ import { assertDatabaseReachable, assertJwtSecret, assertRedisReachable, routeSe
  * (embedded profile by default, DB_AUTO_MIGRATE=1 elsewhere) without workers racing each other.
  */
 export default class AgentBoot implements IBoot {
+  private writeTurns?: WriteTurnServer;
+
   constructor(private readonly agent: Agent) {}
 
   /**
@@ -34,6 +38,13 @@ export default class AgentBoot implements IBoot {
 
   async willReady() {
     const { chat, sequelize: options } = this.agent.config as any;
+    // Embedded profile: the workers' turns to write the SQLite file (app/lib/sqliteWriteTurns), served
+    // before any worker starts.
+    const turnsAt = writeTurnSocketPathFor(options, chat.sqliteWriteTurns);
+    if (turnsAt) {
+      const server = new WriteTurnServer(turnsAt);
+      if (await server.listen()) this.writeTurns = server;
+    }
     if (!chat.autoMigrate) return;
     const { database, username, password, ...rest } = options;
     const sequelize = new Sequelize(database, username, password, { ...rest, logging: false });
@@ -44,5 +55,9 @@ export default class AgentBoot implements IBoot {
     } finally {
       await sequelize.close();
     }
+  }
+
+  async beforeClose() {
+    await this.writeTurns?.close();
   }
 }

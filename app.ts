@@ -6,8 +6,12 @@ import { limitMysqlQueryTime } from './app/lib/mysqlTuning';
 import { drainServer, trackConnections } from './app/lib/gracefulClose';
 import { assertJwtSecret, routeSequelizeWarnings } from './app/lib/startup';
 import { adminSessionStore } from './app/lib/adminSessionStore';
+import { WriteTurns } from './app/lib/sqliteWriteTurns/client';
+import { writeTurnSocketPathFor } from './app/lib/sqliteWriteTurns/protocol';
 
 export default class AppBoot implements IBoot {
+  private writeTurns?: WriteTurns;
+
   constructor(private readonly app: Application) {
     // egg emits 'server' before it listens: every connection is known to the drain on SIGTERM.
     app.once('server', trackConnections);
@@ -36,7 +40,10 @@ export default class AppBoot implements IBoot {
       this.app.on(event, ({ ctx }: { ctx: any }) => ctx.coreLogger.info('[admin session] %s', event.slice(8)));
     }
     registerRules(this.app.validator as any);
-    tuneSqlite(this.app.model as unknown as Sequelize, 5000);
+    // Embedded profile: this worker's writes take turns with the other workers' (agent.ts serves them).
+    const turnsAt = writeTurnSocketPathFor(this.app.config.sequelize as any, this.app.config.chat.sqliteWriteTurns);
+    if (turnsAt) this.writeTurns = new WriteTurns(turnsAt);
+    tuneSqlite(this.app.model as unknown as Sequelize, 5000, this.writeTurns);
     limitMysqlQueryTime(this.app.model as unknown as Sequelize, this.app.config.chat.dbQueryTimeoutMs);
     // DATABASE_REPLICA_URLS: which reads may go to a replica (app/lib/readRouting.ts).
     this.app.readRouting?.install(this.app.model as unknown as Sequelize);
@@ -48,5 +55,7 @@ export default class AppBoot implements IBoot {
     await this.app.stopChatSockets();
     this.app.readRouting?.stop();
     await drainServer((this.app as any).server, this.app.config.chat.shutdownDrainMs);
+    // What still writes after the drain (delivery confirmations) does so under the busy timeout alone.
+    this.writeTurns?.close();
   }
 }

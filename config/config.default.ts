@@ -76,6 +76,8 @@ export interface ChatConfig {
   /** On a Redis Cluster: the per-user channels on SSUBSCRIBE/SPUBLISH (REDIS_SHARDED_PUBSUB, default on). */
   shardedPubsub: boolean;
   autoMigrate: boolean;
+  /** Embedded profile: the workers take turns to write the SQLite file, ordered by the agent (app/lib/sqliteWriteTurns). */
+  sqliteWriteTurns: boolean;
   tokenTtlSeconds: number;
   singleSession: boolean;
   defaultAvatar: string;
@@ -292,6 +294,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     },
     /** Apply pending migrations when the server starts (default: embedded profile only). */
     autoMigrate: process.env.DB_AUTO_MIGRATE ? process.env.DB_AUTO_MIGRATE === '1' : !process.env.DATABASE_URL,
+    // SQLITE_WRITE_TURNS=0: SQLite's busy timeout alone decides between the workers (an A/B switch).
+    sqliteWriteTurns: process.env.SQLITE_WRITE_TURNS !== '0',
     tokenTtlSeconds: intFromEnv('TOKEN_TTL_SECONDS', 30 * 24 * 3600),
     /** One active session per user, as in the original: a new login replaces the previous token. */
     singleSession: process.env.SINGLE_SESSION !== '0',

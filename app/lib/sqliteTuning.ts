@@ -1,9 +1,17 @@
 import { QueryTypes, Sequelize } from 'sequelize';
+import { WriteTurns } from './sqliteWriteTurns/client';
 
 /** Transaction connections kept open per process, idle, for the next transactions (see tuneSqlite). */
 const KEPT_TRANSACTION_CONNECTIONS = 2;
 /** Sequelize's name for the connection of the writes made outside any transaction (see tuneSqlite). */
 const PLAIN_WRITES = 'plain-writes';
+
+const writeTurns = new WeakMap<Sequelize, WriteTurns>();
+
+/** The write turns this process takes with the other workers on `sequelize`'s file (none: SQLite's busy timeout alone). */
+export function sqliteWriteTurns(sequelize: Sequelize): WriteTurns | undefined {
+  return writeTurns.get(sequelize);
+}
 
 /**
  * SQLite is shared by several egg workers and by concurrent transactions inside one worker (Sequelize
@@ -19,10 +27,12 @@ const PLAIN_WRITES = 'plain-writes';
  * transaction started while another runs still gets a connection of its own. A connection Sequelize
  * gives up on (a COMMIT or ROLLBACK that failed: its state is unknown) is closed, never reused.
  */
-export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
+export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number, turns?: WriteTurns): void {
   if (sequelize.getDialect() !== 'sqlite') return;
   const manager = (sequelize as any).connectionManager;
   if (manager.__eggchatTuned) return;
+  // lib/sqliteWriteTurns/client.ts: every write of this process, in a transaction (lib/transaction.ts) or not (below).
+  if (turns) writeTurns.set(sequelize, turns);
   const getConnection = manager.getConnection.bind(manager);
   const releaseConnection = manager.releaseConnection.bind(manager);
   const destroyConnection = manager.destroyConnection.bind(manager);
@@ -77,9 +87,11 @@ export function tuneSqlite(sequelize: Sequelize, busyTimeoutMs: number): void {
   // have a connection of their own, and the shared one (lib/rawQuery.ts selectRows too) only reads: in WAL
   // mode reads never wait.
   const query = sequelize.query.bind(sequelize) as (sql: unknown, options?: any) => Promise<unknown>;
-  (sequelize as any).query = (sql: unknown, options?: any) => (!options?.transaction && isWrite(sql, options)
-    ? query(sql, { ...options, uuid: PLAIN_WRITES })
-    : query(sql, options));
+  const plainWrite = (sql: unknown, options?: any) => query(sql, { ...options, uuid: PLAIN_WRITES });
+  (sequelize as any).query = (sql: unknown, options?: any) => {
+    if (options?.transaction || !isWrite(sql, options)) return query(sql, options);
+    return turns ? turns.run(() => plainWrite(sql, options)) : plainWrite(sql, options);
+  };
 
   // sequelize.close(): the kept connections close with Sequelize's own.
   manager._onProcessExit = async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Sequelize, Transaction } from 'sequelize';
+import { sqliteWriteTurns } from './sqliteTuning';
 
 const RETRYABLE = new Set([ 'ER_LOCK_DEADLOCK', 'SQLITE_BUSY' ]);
 /** A SQLITE_BUSY that took this long came after the busy timeout (app.ts), not at once: not retried. */
@@ -8,13 +9,16 @@ const SQLITE_BUSY_GIVE_UP_MS = 1000;
 /**
  * SQLite allows one writer at a time, and node-sqlite3 waits for its lock on a libuv thread: a few
  * waiting transactions would take every thread and starve the one holding the lock. So within a
- * process, SQLite write transactions queue here; across processes the busy timeout arbitrates.
+ * process, SQLite write transactions queue here; across processes they take turns (lib/sqliteWriteTurns),
+ * and the busy timeout arbitrates what is left (another program, the agent unreachable).
  */
 const sqliteQueues = new WeakMap<Sequelize, Promise<unknown>>();
 
 function queued<T>(sequelize: Sequelize, work: () => Promise<T>): Promise<T> {
   const previous = sqliteQueues.get(sequelize) ?? Promise.resolve();
-  const run = previous.then(work, work);
+  const turns = sqliteWriteTurns(sequelize);
+  const inTurn = turns ? () => turns.run(work) : work;
+  const run = previous.then(inTurn, inTurn);
   sqliteQueues.set(sequelize, run.catch(() => undefined));
   return run;
 }
