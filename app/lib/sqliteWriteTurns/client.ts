@@ -18,8 +18,8 @@ interface Waiter { resolve(leave: Leave): void; timer: NodeJS.Timeout }
  * between workers only SQLite's busy handler decided: a worker finding the file locked sleeps 1, 2, 5, …
  * then 100 ms between attempts, while the worker holding it starts its next transaction within a
  * microsecond of the last commit. Under a flood of writes from both, one worker's writes waited for
- * seconds, and the file stood unlocked during those sleeps (embedded messaging saturated at ~390
- * messages/s with two workers, as with one).
+ * up to a second and a half (two processes writing back to back: docs/BENCHMARKS.md, "SQLite's writers
+ * take turns").
  *
  * So the workers take turns, ordered by the agent (./server.ts) over a Unix socket: a worker asks once and
  * then keeps the turn for as many writes as it has, until another worker asks; it then finishes what has

@@ -16,10 +16,10 @@ export const WAITING = 0x57; // 'W'
  * agent's and every worker's parent process) and by the file, so two clusters, or two files, never share
  * a server. A Unix socket in the temporary directory (its name stays far below the 108-byte limit).
  */
-export function writeTurnSocketPath(storage: string, masterPid = process.ppid): string {
+export function writeTurnSocketPath(storage: string): string {
   const digest = createHash('sha1').update(path.resolve(storage)).digest('hex');
   const file = digest.slice(0, 12);
-  return path.join(os.tmpdir(), `eggchat-sqlite-turns-${masterPid}-${file}.sock`);
+  return path.join(os.tmpdir(), `eggchat-sqlite-turns-${process.ppid}-${file}.sock`);
 }
 
 /** The socket path for a cluster configured with `sequelize` options, or null where there are no turns (not a SQLite file, or switched off). */
