@@ -8,6 +8,7 @@ import { assertJwtSecret, routeSequelizeWarnings } from './app/lib/startup';
 import { adminSessionStore } from './app/lib/adminSessionStore';
 import { WriteTurns } from './app/lib/sqliteWriteTurns/client';
 import { writeTurnSocketPathFor } from './app/lib/sqliteWriteTurns/protocol';
+import { limitHeapGrowth } from './app/lib/heapGrowth';
 
 export default class AppBoot implements IBoot {
   private writeTurns?: WriteTurns;
@@ -23,6 +24,8 @@ export default class AppBoot implements IBoot {
     const { config } = this.app;
     // The agent checks this first (agent.ts); a worker started on its own (tests) checks again.
     assertJwtSecret(config.env, config.jwt.secret);
+    // Before the worker allocates much: the garbage it holds between full collections stays a fraction of its live heap.
+    limitHeapGrowth(config.chat.heapGrowingPercent);
     routeSequelizeWarnings(this.app.coreLogger);
     // The error mapper wraps everything, the body parser included; egg's HTML 404 page is not wanted.
     config.coreMiddleware.unshift('errorHandler');

@@ -78,6 +78,8 @@ export interface ChatConfig {
   autoMigrate: boolean;
   /** Embedded profile: the workers take turns to write the SQLite file, ordered by the agent (app/lib/sqliteWriteTurns). */
   sqliteWriteTurns: boolean;
+  /** How far V8's old generation grows past its live data before a full collection (app/lib/heapGrowth.ts); 0: V8's own. */
+  heapGrowingPercent: number;
   tokenTtlSeconds: number;
   singleSession: boolean;
   defaultAvatar: string;
@@ -296,6 +298,8 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     autoMigrate: process.env.DB_AUTO_MIGRATE ? process.env.DB_AUTO_MIGRATE === '1' : !process.env.DATABASE_URL,
     // SQLITE_WRITE_TURNS=0: SQLite's busy timeout alone decides between the workers (an A/B switch).
     sqliteWriteTurns: process.env.SQLITE_WRITE_TURNS !== '0',
+    // HEAP_GROWING_PERCENT=0: V8's own factor (up to 4×), which leaves a worker holding its garbage after a burst.
+    heapGrowingPercent: intFromEnv('HEAP_GROWING_PERCENT', 20),
     tokenTtlSeconds: intFromEnv('TOKEN_TTL_SECONDS', 30 * 24 * 3600),
     /** One active session per user, as in the original: a new login replaces the previous token. */
     singleSession: process.env.SINGLE_SESSION !== '0',
