@@ -58,6 +58,7 @@ export default class AppBoot implements IBoot {
     await this.app.stopChatSockets();
     this.app.readRouting?.stop();
     await drainServer((this.app as any).server, this.app.config.chat.shutdownDrainMs);
+    await this.app.closeMultiStatementPool();
     // What still writes after the drain (delivery confirmations) does so under the busy timeout alone.
     this.writeTurns?.close();
   }

@@ -80,6 +80,8 @@ export interface ChatConfig {
   sqliteWriteTurns: boolean;
   /** How far V8's old generation grows past its live data before a full collection (app/lib/heapGrowth.ts); 0: V8's own. */
   heapGrowingPercent: number;
+  /** MySQL: a single-chat send's transaction in two round trips, on a multi-statement pool of its own (app/lib/multiStatementPool.ts). */
+  batchedSend: boolean;
   tokenTtlSeconds: number;
   singleSession: boolean;
   defaultAvatar: string;
@@ -300,6 +302,9 @@ export default (appInfo: EggAppInfo): PowerPartial<EggAppConfig> & { chat: ChatC
     sqliteWriteTurns: process.env.SQLITE_WRITE_TURNS !== '0',
     // HEAP_GROWING_PERCENT=0: V8's own factor (up to 4×), which leaves a worker holding its garbage after a burst.
     heapGrowingPercent: intFromEnv('HEAP_GROWING_PERCENT', 20),
+    // DB_BATCHED_SEND=0: a send's six statements one round trip each, on Sequelize's pool (an A/B switch; a
+    // proxy in front of MySQL that refuses multi-statement queries).
+    batchedSend: process.env.DB_BATCHED_SEND !== '0',
     tokenTtlSeconds: intFromEnv('TOKEN_TTL_SECONDS', 30 * 24 * 3600),
     /** One active session per user, as in the original: a new login replaces the previous token. */
     singleSession: process.env.SINGLE_SESSION !== '0',

@@ -3,7 +3,7 @@ import { Sequelize, Transaction } from 'sequelize';
 import { KeyValueStore } from '../lib/store/KeyValueStore';
 import { RedisKeyValueStore } from '../lib/store/RedisKeyValueStore';
 import { SqlKeyValueStore } from '../lib/store/SqlKeyValueStore';
-import { inDirectTransaction, inTransaction } from '../lib/transaction';
+import { BatchedTransaction, inBatchedTransaction, inDirectTransaction, inTransaction } from '../lib/transaction';
 import { ContactsCache } from '../lib/contactsCache';
 import { Bus } from '../delivery/events';
 import { RedisBus } from '../delivery/redisBus';
@@ -11,12 +11,14 @@ import { MessengerBus } from '../delivery/messengerBus';
 import { ChatSocketServer } from '../socket/server';
 import { ReadRouting } from '../lib/readRouting';
 import { replicasFromEnv } from '../lib/scaleOutConfig';
+import { MultiStatementPool } from '../lib/multiStatementPool';
 
 const STORE = Symbol('eggchat#kvStore');
 const CONTACTS_CACHE = Symbol('eggchat#contactsCache');
 const CHAT_BUS = Symbol('eggchat#chatBus');
 const CHAT_SOCKETS = Symbol('eggchat#chatSockets');
 const READ_ROUTING = Symbol('eggchat#readRouting');
+const MULTI_STATEMENT_POOL = Symbol('eggchat#multiStatementPool');
 
 export default {
   /** Sessions and counters: Redis in the production profile, the database in the embedded one. */
@@ -82,9 +84,33 @@ export default {
     await self[CHAT_BUS]?.close().catch(() => undefined);
   },
 
+  /** MySQL with chat.batchedSend: the send path's multi-statement connections (lib/multiStatementPool.ts); otherwise null. */
+  get multiStatementPool(): MultiStatementPool | null {
+    const self = this as any;
+    const app = this as unknown as Application;
+    if (self[MULTI_STATEMENT_POOL] === undefined) {
+      const sequelize = app.model as unknown as Sequelize;
+      self[MULTI_STATEMENT_POOL] = app.config.chat.batchedSend && sequelize.getDialect() === 'mysql'
+        ? new MultiStatementPool(sequelize, app.config.chat.dbQueryTimeoutMs)
+        : null;
+    }
+    return self[MULTI_STATEMENT_POOL];
+  },
+
+  /** Closes the multi-statement pool if it was opened (app.ts, once the requests in flight are done). */
+  async closeMultiStatementPool(this: Application): Promise<void> {
+    await (this as any)[MULTI_STATEMENT_POOL]?.close().catch(() => undefined);
+  },
+
   /** One transaction around `work` (IMMEDIATE on SQLite, deadlock retry on MySQL). */
   transaction<T>(this: Application, work: (t: Transaction) => Promise<T>): Promise<T> {
     return inTransaction(this.model as unknown as Sequelize, work);
+  },
+
+  /** MySQL: work in batches of statements on the multi-statement pool (lib/transaction.ts inBatchedTransaction); null without that pool. */
+  batchedTransaction<T>(this: Application, work: (t: BatchedTransaction) => Promise<T>): Promise<T> | null {
+    const pool = this.multiStatementPool;
+    return pool ? inBatchedTransaction(this.model as unknown as Sequelize, pool, work) : null;
   },
 
   /** The same, for work made only of raw statements and afterCommit hooks (lib/transaction.ts inDirectTransaction). */

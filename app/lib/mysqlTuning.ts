@@ -16,11 +16,17 @@ export function limitMysqlQueryTime(sequelize: Sequelize, timeoutMs: number): vo
     const connection = await getConnection(options);
     if (!limited.has(connection)) {
       limited.add(connection);
-      for (const method of [ 'query', 'execute' ]) withDeadline(connection, method, timeoutMs);
+      limitConnectionQueryTime(connection, timeoutMs);
     }
     return connection;
   };
   manager.__eggchatQueryDeadline = true;
+}
+
+/** The same deadline on one connection made outside Sequelize's pool (lib/multiStatementPool.ts). */
+export function limitConnectionQueryTime(connection: any, timeoutMs: number): void {
+  if (!(timeoutMs > 0)) return;
+  for (const method of [ 'query', 'execute' ]) withDeadline(connection, method, timeoutMs);
 }
 
 function withDeadline(connection: any, method: string, timeoutMs: number) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Sequelize, Transaction } from 'sequelize';
 import { sqliteWriteTurns } from './sqliteTuning';
+import { MultiStatementPool } from './multiStatementPool';
 
 const RETRYABLE = new Set([ 'ER_LOCK_DEADLOCK', 'SQLITE_BUSY' ]);
 /** A SQLITE_BUSY that took this long came after the busy timeout (app.ts), not at once: not retried. */
@@ -149,6 +150,89 @@ export async function inDirectTransaction<T>(sequelize: Sequelize, work: (t: Tra
       continue;
     }
     await manager.releaseConnection(connection);
+    await transaction.runHooks();
+    return result;
+  }
+}
+
+/** A statement of a batch: SQL with `?` placeholders and its values. */
+export interface Statement { sql: string; values: unknown[] }
+
+/**
+ * A transaction sent in batches of statements, one round trip each (lib/multiStatementPool.ts): `begin`
+ * opens it with its first statements, `commit` closes it after its last ones; `txRows`/`txRun`
+ * (lib/rawQuery.ts) send single statements in between. Each batch answers its statements' results in order.
+ */
+export interface BatchedTransaction {
+  readonly id: string;
+  readonly connection: any;
+  begin(statements: Statement[]): Promise<any[]>;
+  commit(statements: Statement[]): Promise<any[]>;
+  afterCommit(hook: (t: unknown) => unknown): void;
+}
+
+class MultiStatementTransaction extends DirectTransaction implements BatchedTransaction {
+  /** Something was sent, so a transaction may be open on the connection. */
+  started = false;
+
+  constructor(connection: any, private readonly sequelize: Sequelize) {
+    super(connection);
+  }
+
+  begin(statements: Statement[]): Promise<any[]> {
+    this.started = true;
+    return this.send([{ sql: 'START TRANSACTION', values: [] }, ...statements ]).then(results => results.slice(1));
+  }
+
+  async commit(statements: Statement[]): Promise<any[]> {
+    // Without START TRANSACTION the statements would each commit on their own.
+    if (!this.started) throw new Error('inBatchedTransaction: commit before begin');
+    const results = await this.send([ ...statements, { sql: 'COMMIT', values: [] }]);
+    this.finished = 'commit';
+    return results.slice(0, -1);
+  }
+
+  private send(statements: Statement[]): Promise<any[]> {
+    const texts = statements.map(({ sql, values }) => this.connection.format(sql, values));
+    for (const text of texts) log(this.sequelize, this.id, text);
+    return new Promise((resolve, reject) => {
+      this.connection.query({ sql: texts.join(';\n') }, (err: Error | null, results: any) => (err ? reject(err) : resolve(statements.length > 1 ? results : [ results ])));
+    });
+  }
+}
+
+/**
+ * A MySQL transaction in as few round trips as its work allows: `work` gets a BatchedTransaction on a
+ * connection of `pool` (START TRANSACTION rides with its first statements, COMMIT with its last). The
+ * guarantees of inDirectTransaction: a deadlock victim is retried, hooks run only after the COMMIT
+ * succeeded. When anything fails after the first batch was sent (a statement of a batch, COMMIT itself,
+ * or `work`), ROLLBACK follows: a server that stopped at a failed statement left the transaction open, and
+ * one that failed the COMMIT has already rolled back (ROLLBACK then does nothing). A ROLLBACK that fails
+ * leaves the connection in an unknown state: it is destroyed.
+ */
+export async function inBatchedTransaction<T>(sequelize: Sequelize, pool: MultiStatementPool, work: (t: BatchedTransaction) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const connection = await pool.acquire();
+    const transaction = new MultiStatementTransaction(connection, sequelize);
+    let result: T;
+    try {
+      result = await work(transaction);
+      if (transaction.finished !== 'commit') throw new Error('inBatchedTransaction: the work did not commit');
+    } catch (err: any) {
+      transaction.finished = 'rollback';
+      let broken = false;
+      if (transaction.started) {
+        await controlStatement(connection, 'ROLLBACK').then(() => log(sequelize, transaction.id, 'ROLLBACK'), () => { broken = true; });
+      }
+      if (broken) await pool.destroy(connection).catch(() => undefined);
+      else pool.release(connection);
+      await undoAll(transaction as unknown as Transaction);
+      const code = err?.parent?.code ?? err?.original?.code ?? err?.code;
+      if (attempt >= attempts || !RETRYABLE.has(code)) throw err;
+      await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+      continue;
+    }
+    pool.release(connection);
     await transaction.runHooks();
     return result;
   }

@@ -1,6 +1,6 @@
 import { QueryTypes, Sequelize, Transaction } from 'sequelize';
 import { ReadOptions, selectOne, selectRows, selectRowsIn, txRows, txRun } from '../lib/rawQuery';
-import { inTransaction } from '../lib/transaction';
+import { inTransaction, Statement } from '../lib/transaction';
 
 /** One entry of a recipient's inbox: its sequence number and the frame data, serialized. */
 export interface InboxEntry { seq: number; payload: string }
@@ -32,24 +32,41 @@ const INSERT_ENTRY_SQL = 'INSERT INTO chat_inbox (user_id, seq, message_id, payl
  * without a lock is safe: every entry written since the counter exists holds the counter row's lock.
  */
 export async function nextInboxSeq(sequelize: Sequelize, transaction: Transaction, userId: number): Promise<number> {
-  let seq: number;
-  let created: boolean;
   if (sequelize.getDialect() === 'mysql') {
-    // 1 row affected: inserted (seq 1); 2: updated, and LAST_INSERT_ID(expr) put the new value in the OK packet.
-    const result = await txRun(sequelize, transaction, NEXT_SEQ_MYSQL, [ userId ]);
-    created = result.affectedRows === 1;
-    seq = created ? 1 : result.insertId;
-  } else {
-    const [ row ] = await txRows<{ last_seq: number | string }>(sequelize, transaction, NEXT_SEQ_SQLITE, [ userId ]);
-    seq = Number(row.last_seq);
-    created = seq === 1;
+    const { sql, values } = nextInboxSeqStatement(userId);
+    return inboxSeqOf(sequelize, transaction, userId, await txRun(sequelize, transaction, sql, values));
   }
-  if (!created) return seq;
+  const [ row ] = await txRows<{ last_seq: number | string }>(sequelize, transaction, NEXT_SEQ_SQLITE, [ userId ]);
+  const seq = Number(row.last_seq);
+  return seq === 1 ? continueNumbering(sequelize, transaction, userId) : seq;
+}
+
+/** MySQL: nextInboxSeq's statement, for a batch (lib/transaction.ts inBatchedTransaction); its result goes to inboxSeqOf. */
+export function nextInboxSeqStatement(userId: number): Statement {
+  return { sql: NEXT_SEQ_MYSQL, values: [ userId ] };
+}
+
+/** MySQL: the sequence number nextInboxSeqStatement took, from its result (`affectedRows`, `insertId`). */
+export function inboxSeqOf(sequelize: Sequelize, transaction: unknown, userId: number, result: { affectedRows: number | string; insertId: number | string }): Promise<number> | number {
+  // 1 row affected: inserted (seq 1); 2: updated, and LAST_INSERT_ID(expr) put the new value in the OK packet.
+  return Number(result.affectedRows) === 1 ? continueNumbering(sequelize, transaction, userId) : Number(result.insertId);
+}
+
+/** A counter row just created: numbering continues after the user's last entry, if any (see nextInboxSeq). */
+async function continueNumbering(sequelize: Sequelize, transaction: unknown, userId: number): Promise<number> {
   const [ last ] = await txRows<{ seq: number | string | null }>(sequelize, transaction, 'SELECT MAX(seq) AS seq FROM chat_inbox WHERE user_id = ?', [ userId ]);
   const previous = Number(last?.seq ?? 0);
   if (previous === 0) return 1;
   await txRun(sequelize, transaction, 'UPDATE chat_inbox_seq SET last_seq = ? WHERE user_id = ?', [ previous + 1, userId ]);
   return previous + 1;
+}
+
+/**
+ * MySQL: insertInboxEntry's statement for a batch whose previous statement inserted the message: its id
+ * is taken from LAST_INSERT_ID() on the server, so both inserts go in one round trip.
+ */
+export function inboxEntryAfterMessageStatement(userId: number, seq: number, payload: string): Statement {
+  return { sql: 'INSERT INTO chat_inbox (user_id, seq, message_id, payload, create_time) VALUES (?, ?, LAST_INSERT_ID(), ?, ?)', values: [ userId, seq, payload, new Date() ] };
 }
 
 /** Stores the entry numbered `seq` (from nextInboxSeq, in the same transaction). */

@@ -27,8 +27,13 @@ export default class InboxService extends Service {
     const sequelize = this.app.model as unknown as Sequelize;
     const at = seq ?? await nextInboxSeq(sequelize, transaction, userId);
     await insertInboxEntry(sequelize, transaction, userId, at, json, messageId);
-    transaction.afterCommit(() => this.publish(userId, { k: 'msg', seq: at, payload: json }));
+    this.announceAfterCommit(transaction, userId, at, json);
     return at;
+  }
+
+  /** Publishes the entry `seq` (frame data `json`) stored in `transaction`, once it commits. */
+  announceAfterCommit(transaction: { afterCommit(hook: () => unknown): void }, userId: number, seq: number, json: string): void {
+    transaction.afterCommit(() => this.publish(userId, { k: 'msg', seq, payload: json }));
   }
 
   /** Asks the user's sockets, wherever they are, to push what they have not confirmed yet. */

@@ -5,8 +5,10 @@ import { BusinessError, TooManyRequestsError, ValidationError } from '../lib/err
 import { MSG } from '../lib/messages';
 import { DEFAULT_USERSET } from '../lib/userSettings';
 import { AuthenticatedUser } from '../extend/context';
-import { isUniqueViolation, txRows } from '../lib/rawQuery';
-import { countSent, findByClientId, findByUuid, insertMessage, markRecalled, payloadOf, StoredMessage } from '../repository/message';
+import { isUniqueViolation } from '../lib/rawQuery';
+import { countSent, findByClientId, findByUuid, insertMessage, insertMessageStatement, markRecalled, NewMessage, payloadOf, readForSend, readForSendStatement, SendRead, StoredMessage } from '../repository/message';
+import { inboxEntryAfterMessageStatement, inboxSeqOf, nextInboxSeqStatement } from '../repository/chatInbox';
+import { BatchedTransaction } from '../lib/transaction';
 
 /** 422 (a validation message, like the field rules' ones): the key was used for another message. */
 export const IDEMPOTENCY_KEY_REUSED = '消息幂等键 已用于另一条消息';
@@ -50,27 +52,14 @@ interface Relation { nickname: string; isblack: number; status: number }
 const PARTY_SQL = 'SELECT id, uuid, username, nickname, avatar, status, is_deleted, role, userset FROM `user` WHERE id = ?';
 const RELATION_SQL = 'SELECT nickname, isblack, status FROM goodfriend WHERE user_id = ? AND friend_id = ?';
 
-/**
- * Everything a send reads, in one statement: the sender's row (s), the recipient's (r), the recipient's
- * friendship row for the sender (t: "their row for me", remark, blacklist) and the sender's for the
- * recipient (m). The one-row derived table keeps a row whichever of them is missing. Parameters: the
- * sender, the recipient, then the pairs (recipient, sender) and (sender, recipient). Primary-key and
- * unique-index lookups only (goodfriend_user_friend_unique).
- */
-const SEND_READ_SQL = 'SELECT s.id AS s_id, s.uuid AS s_uuid, s.username AS s_username, s.nickname AS s_nickname, s.avatar AS s_avatar, ' +
-  'r.id AS r_id, r.username AS r_username, r.nickname AS r_nickname, r.avatar AS r_avatar, r.status AS r_status, r.is_deleted AS r_deleted, r.userset AS r_userset, ' +
-  't.id AS t_id, t.nickname AS t_nickname, t.isblack AS t_isblack, t.status AS t_status, m.id AS m_id, m.nickname AS m_nickname ' +
-  'FROM (SELECT 1 AS one) d LEFT JOIN `user` s ON s.id = ? LEFT JOIN `user` r ON r.id = ? ' +
-  'LEFT JOIN goodfriend t ON t.user_id = ? AND t.friend_id = ? LEFT JOIN goodfriend m ON m.user_id = ? AND m.friend_id = ?';
-
-interface SendRead {
-  s_id: number | null; s_uuid: string; s_username: string; s_nickname: string | null; s_avatar: string;
-  r_id: number | null; r_username: string; r_nickname: string | null; r_avatar: string; r_status: number | string; r_deleted: number | string; r_userset: string | null;
-  t_id: number | null; t_nickname: string | null; t_isblack: number | string; t_status: number | string; m_id: number | null; m_nickname: string | null;
-}
-
 /** The largest id the `user` table holds (INT UNSIGNED): anything else names nobody. */
 const MAX_USER_ID = 0xffffffff;
+
+function recipientIdOf(input: SendInput): number {
+  const toId = input.sendto_id;
+  if (!Number.isSafeInteger(toId) || toId < 1 || toId > MAX_USER_ID) throw new BusinessError(MSG.recipientUnavailable);
+  return toId;
+}
 
 function nameOf(user: { nickname: string | null; username: string }): string {
   return user.nickname || user.username;
@@ -118,8 +107,10 @@ export default class MessageService extends Service {
     if (counter.count > limit.limit) throw new TooManyRequestsError(counter.ttlMs / 1000, MSG.sendTooFrequent);
     if (input.sendto_id === me.id) throw new BusinessError(MSG.sendToSelf);
     try {
-      // Raw statements only (lib/rawQuery.ts): BEGIN/COMMIT skip Sequelize's pipeline too.
-      return await this.app.directTransaction(transaction => this.sendOnce(me, input, transaction));
+      // Raw statements only (lib/rawQuery.ts): BEGIN/COMMIT skip Sequelize's pipeline too. MySQL: in two
+      // round trips (lib/transaction.ts inBatchedTransaction).
+      return await (this.app.batchedTransaction(transaction => this.sendBatched(me, input, transaction)) ??
+        this.app.directTransaction(transaction => this.sendOnce(me, input, transaction)));
     } catch (err) {
       // The same key sent twice at the same moment: the other request stored it; answer that one.
       if (isUniqueViolation(err) && input.client_msg_id) {
@@ -135,15 +126,40 @@ export default class MessageService extends Service {
    * the inbox do the same): the recipient's next inbox number first — it locks their counter row, the only
    * lock a send takes, so sends to one user commit one at a time in sequence order and sends between
    * other users never wait for each other —, then one read of both users and both friendship rows, the
-   * original's refusals, the message and the inbox entry. MySQL: 4 statements between BEGIN and COMMIT
-   * (5 for a stranger). What is read after the lock includes every send to that user committed before,
-   * so two sends at the same moment cannot both pass the one-message limit for strangers.
+   * original's refusals, the message and the inbox entry. What is read after the lock includes every send
+   * to that user committed before, so two sends at the same moment cannot both pass the one-message limit
+   * for strangers. MySQL uses sendBatched: the same statements in two round trips.
    */
   private async sendOnce(me: AuthenticatedUser, input: SendInput, transaction: Transaction): Promise<MessageObject> {
-    const toId = input.sendto_id;
-    if (!Number.isSafeInteger(toId) || toId < 1 || toId > MAX_USER_ID) throw new BusinessError(MSG.recipientUnavailable);
+    const toId = recipientIdOf(input);
     const seq = await this.service.inbox.reserve(toId, transaction);
-    const [ read ] = await txRows<SendRead>(this.sequelize, transaction, SEND_READ_SQL, [ me.id, toId, toId, me.id, me.id, toId ]);
+    const send = await this.decide(me, input, await readForSend(this.sequelize, transaction, me.id, toId), transaction);
+    const messageId = await insertMessage(this.sequelize, transaction, send.row);
+    await this.service.inbox.enqueue(toId, send.delivered, transaction, messageId, seq);
+    return send.answer;
+  }
+
+  /**
+   * sendOnce on MySQL, in two round trips: START TRANSACTION, the inbox number and the read; then the
+   * message, its inbox entry (the message's id taken on the server) and COMMIT. A refusal rolls back
+   * (lib/transaction.ts). A stranger's count and a new counter row cost a statement more, as in sendOnce.
+   */
+  private async sendBatched(me: AuthenticatedUser, input: SendInput, transaction: BatchedTransaction): Promise<MessageObject> {
+    const toId = recipientIdOf(input);
+    const [ reserved, rows ] = await transaction.begin([ nextInboxSeqStatement(toId), readForSendStatement(me.id, toId) ]);
+    const seq = await inboxSeqOf(this.sequelize, transaction, toId, reserved);
+    const send = await this.decide(me, input, rows[0] ?? null, transaction);
+    const json = JSON.stringify(send.delivered);
+    this.service.inbox.announceAfterCommit(transaction, toId, seq, json);
+    await transaction.commit([ insertMessageStatement(send.row), inboxEntryAfterMessageStatement(toId, seq, json) ]);
+    return send.answer;
+  }
+
+  /**
+   * The original's refusals on what a send read (after the recipient's counter row was locked), then the
+   * message: the row to store, what the recipient gets and what the sender is answered.
+   */
+  private async decide(me: AuthenticatedUser, input: SendInput, read: SendRead | null, transaction: unknown): Promise<{ row: NewMessage; delivered: MessageObject; answer: MessageObject }> {
     if (!read || read.r_id === null || Number(read.r_status) !== 1 || Number(read.r_deleted) !== 0) throw new BusinessError(MSG.recipientUnavailable);
     if (read.s_id === null) throw new BusinessError(MSG.authUserDisabled);
     const sender = { uuid: read.s_uuid, username: read.s_username, nickname: read.s_nickname, avatar: read.s_avatar };
@@ -178,13 +194,12 @@ export default class MessageService extends Service {
       isremove: 0,
       sendUUid: sender.uuid,
     };
-    const messageId = await insertMessage(this.sequelize, transaction, {
+    const row: NewMessage = {
       uuid: delivered.id, from_id: me.id, to_id: recipient.id, chat_type: 'single', type: input.type, data: input.data,
       options: JSON.stringify(input.options), client_msg_id: input.client_msg_id ?? null, create_time: new Date(delivered.create_time),
-    });
-    await this.service.inbox.enqueue(recipient.id, delivered, transaction, messageId, seq);
+    };
     // What the sender gets: the same message, the recipient under the sender's remark.
-    return { ...delivered, from_name: nameOf(sender), to_name: myRowForThem?.nickname || nameOf(recipient) };
+    return { row, delivered, answer: { ...delivered, from_name: nameOf(sender), to_name: myRowForThem?.nickname || nameOf(recipient) } };
   }
 
   /**

@@ -26,9 +26,9 @@ const GC_DIR = path.join(DATA_DIR, 'gc');
  * GC-and-memory signal always, the CPU profiler and the heap snapshots when their directory is given
  * (each emptied first).
  */
-function hookEnv(baseEnv, { profileDir = null, snapshotDir = null } = {}) {
+function hookEnv(baseEnv, { profileDir = null, snapshotDir = null, stallDir = null } = {}) {
   fs.mkdirSync(GC_DIR, { recursive: true });
-  for (const dir of [ profileDir, snapshotDir ].filter(Boolean)) {
+  for (const dir of [ profileDir, snapshotDir, stallDir ].filter(Boolean)) {
     fs.rmSync(dir, { recursive: true, force: true });
     fs.mkdirSync(dir, { recursive: true });
   }
@@ -38,6 +38,7 @@ function hookEnv(baseEnv, { profileDir = null, snapshotDir = null } = {}) {
     BENCH_GC_DIR: GC_DIR,
     ...(profileDir ? { BENCH_CPU_PROFILE_DIR: profileDir } : {}),
     ...(snapshotDir ? { BENCH_HEAP_SNAPSHOT_DIR: snapshotDir } : {}),
+    ...(stallDir ? { BENCH_STALL_DIR: stallDir } : {}),
   };
 }
 

@@ -44,6 +44,10 @@ const PROFILE_DIR = process.env.BENCH_CPU_PROFILE === '1' ? cpuProfile.PROFILE_D
 // difference is made of (by constructor). Taken after the RSS readings, but a snapshot makes the worker
 // allocate, so the readings after it (the rows) are not comparable: an experiment, labelled.
 const SNAPSHOT_DIR = process.env.BENCH_HEAP_SNAPSHOT === '1' ? path.join(DATA_DIR, 'heapsnapshots') : null;
+// BENCH_STALLS=1: the workers' garbage collections and event-loop delays (bench/lib/serverHook.js) and
+// each step's sends ([epoch ms sent, HTTP ms, send → receive ms]) written to this directory, to line the
+// slow messages up with what the workers were doing (an experiment: the hook runs a timer).
+const STALL_DIR = process.env.BENCH_STALLS === '1' ? path.join(DATA_DIR, 'stalls') : null;
 
 const now = () => performance.now();
 const envNumber = (name, fallback) => (process.env[name] ? Number(process.env[name]) : fallback);
@@ -73,7 +77,7 @@ function messagingPlan(quick) {
 /** The environment the server gets for the messaging rows, on top of the bench's usual one. */
 function messagingServerEnv(baseEnv) {
   return {
-    ...cpuProfile.hookEnv(baseEnv, { profileDir: PROFILE_DIR, snapshotDir: SNAPSHOT_DIR }),
+    ...cpuProfile.hookEnv(baseEnv, { profileDir: PROFILE_DIR, snapshotDir: SNAPSHOT_DIR, stallDir: STALL_DIR }),
     // The per-sender limit (50 per 10 s) protects real users; the bench sends far beyond it on purpose.
     SEND_LIMIT_10S: '1000000000',
   };
@@ -422,6 +426,16 @@ class MessagingLoad {
       await sleep(50);
     }
     return false;
+  }
+
+  /** BENCH_STALLS=1: every send of the phase as [epoch ms sent, HTTP ms or null, send → receive ms or null]. */
+  writeTimings(phase, file) {
+    const epoch = t => Math.round(performance.timeOrigin + t);
+    const rows = this.records.filter(r => r.phase === phase).map(r => {
+      const arrival = r.id ? this.arrivals.get(r.id) : null;
+      return [ epoch(r.t0), r.tAnswer ? round(r.tAnswer - r.t0, 1) : null, arrival ? round(arrival.t - r.t0, 1) : null ];
+    });
+    fs.writeFileSync(file, JSON.stringify(rows));
   }
 
   /** Figures of one phase, from its records. */
@@ -826,6 +840,7 @@ async function runMessaging({ app, sequelize, profile, tokens, ids, pairs, plan,
       eld.disable();
       if (profiling) result.cpuProfile = await collectProfiles(profiling, 'target');
       const summary = load.summary(phase, window);
+      if (STALL_DIR) load.writeTimings(phase, path.join(STALL_DIR, `step-${phase}.json`));
       const cpu = meter.stop(summary.answered200);
       const machineMs = machineBusyMs() - machineBefore;
       const counters2 = await mysqlCounters(sequelize);

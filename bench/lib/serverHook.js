@@ -13,6 +13,10 @@
  *     (--cpu-prof is not allowed in NODE_OPTIONS, and would profile the whole life of the process).
  *   - SIGWINCH, only with BENCH_HEAP_SNAPSHOT_DIR set (BENCH_HEAP_SNAPSHOT=1): a heap snapshot written to
  *     BENCH_HEAP_SNAPSHOT_DIR/<pid>-<n>.heapsnapshot (then <pid>-<n>.done), n counting from 1.
+ *   - only with BENCH_STALL_DIR set (BENCH_STALLS=1, an experiment: this one has a timer): every garbage
+ *     collection of 2 ms or more and every turn of the event loop late by 10 ms or more, appended once a
+ *     second to BENCH_STALL_DIR/<pid>.jsonl as [epoch ms at its start, ms, kind] — where the slow
+ *     messages of a step come from shows in what the workers were doing at their moment.
  */
 const dir = process.env.BENCH_GC_DIR;
 if (dir) {
@@ -48,6 +52,33 @@ if (dir) {
       v8.writeHeapSnapshot(file);
       fs.writeFileSync(file.replace(/\.heapsnapshot$/, '.done'), '');
     });
+  }
+
+  const stallDir = process.env.BENCH_STALL_DIR;
+  if (stallDir) {
+    const { performance, PerformanceObserver, constants } = require('node:perf_hooks');
+    const kinds = { [constants.NODE_PERFORMANCE_GC_MAJOR]: 'gc-major', [constants.NODE_PERFORMANCE_GC_MINOR]: 'gc-minor', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'gc-incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'gc-weakcb' };
+    let pending = [];
+    new PerformanceObserver(list => {
+      for (const entry of list.getEntries()) {
+        if (entry.duration >= 2) pending.push([ Math.round(performance.timeOrigin + entry.startTime), Math.round(entry.duration * 10) / 10, kinds[entry.detail?.kind] || 'gc' ]);
+      }
+    }).observe({ entryTypes: [ 'gc' ] });
+    const tickMs = 5;
+    let last = performance.now();
+    let flushAt = last + 1000;
+    setInterval(() => {
+      const t = performance.now();
+      const late = t - last - tickMs;
+      if (late >= 10) pending.push([ Math.round(performance.timeOrigin + last + tickMs), Math.round(late * 10) / 10, 'loop' ]);
+      last = t;
+      if (t >= flushAt && pending.length) {
+        flushAt = t + 1000;
+        const lines = pending.map(entry => JSON.stringify(entry)).join('\n') + '\n';
+        pending = [];
+        fs.appendFile(path.join(stallDir, `${process.pid}.jsonl`), lines, () => {});
+      }
+    }, tickMs).unref();
   }
 
   const profileDir = process.env.BENCH_CPU_PROFILE_DIR;

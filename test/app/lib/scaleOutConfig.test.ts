@@ -26,6 +26,13 @@ function configUnder(env: Record<string, string | undefined>): any {
 const NONE = { REDIS_URL: undefined, REDIS_CLUSTER_NODES: undefined, REDIS_CLUSTER_NAT_MAP: undefined, REDIS_PASSWORD: undefined, DATABASE_REPLICA_URLS: undefined };
 
 describe('test/app/lib/scaleOutConfig.test.ts', () => {
+  describe('the send path\'s round trips (issue 12)', () => {
+    it('DB_BATCHED_SEND: on unless 0', () => {
+      assert.strictEqual(configUnder({ DB_BATCHED_SEND: undefined }).chat.batchedSend, true);
+      assert.strictEqual(configUnder({ DB_BATCHED_SEND: '0' }).chat.batchedSend, false);
+    });
+  });
+
   describe('Redis Cluster', () => {
     it('REDIS_CLUSTER_NODES: seed nodes, the password from REDIS_PASSWORD', () => {
       assert.deepStrictEqual(redisClusterFromEnv({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001,', REDIS_PASSWORD: 'p@ss' }), {

@@ -7,7 +7,7 @@ import { AuthenticatedUser } from '../../../app/extend/context';
 import { MSG } from '../../../app/lib/messages';
 
 /**
- * The single-chat send path (app/service/message.ts sendOnce, repository/chatInbox.ts nextInboxSeq):
+ * The single-chat send path (app/service/message.ts sendOnce / sendBatched, repository/chatInbox.ts nextInboxSeq):
  * concurrent sends between many pairs of neighbouring user ids never deadlock (MariaDB: the only lock
  * a send takes is the recipient's counter row; `SELECT MAX(seq) … FOR UPDATE` took gap locks that
  * collided with the neighbours' inserts), every send succeeds, and each user's inbox numbers stay dense
@@ -49,11 +49,11 @@ function send(from: AuthenticatedUser, to: AuthenticatedUser, data: string) {
   return ctx.service.message.send(from, { sendto_id: to.id, chatType: 'single', type: 'text', data, options: {} });
 }
 
-/** Counts the transactions a send starts (app.directTransaction), retries included (a deadlock victim is retried). */
+/** Counts the transactions a send starts (app.batchedTransaction / directTransaction), retries included (a deadlock victim is retried). */
 function countAttempts(): { attempts: number } {
   const counter = { attempts: 0 };
-  for (const method of [ 'transaction', 'directTransaction' ] as const) {
-    const original = app[method];
+  for (const method of [ 'transaction', 'directTransaction', 'batchedTransaction' ] as const) {
+    const original = app[method] as (work: (t: any) => Promise<unknown>) => Promise<unknown> | null;
     mock(app, method, function(this: unknown, work: (t: any) => Promise<unknown>) {
       return original.call(app, (t: any) => {
         counter.attempts += 1;
@@ -147,5 +147,30 @@ describe('test/app/service/messageSend.test.ts', () => {
     const expected = [ /^(START TRANSACTION|BEGIN)/, /^INSERT INTO CHAT_INBOX_SEQ/, /^SELECT /, /^INSERT INTO MESSAGE/, /^INSERT INTO CHAT_INBOX /, /^COMMIT/ ];
     assert.strictEqual(kinds.length, expected.length, statements.join('\n'));
     kinds.forEach((kind, i) => assert.match(`${kind} `, expected[i], statements.join('\n')));
+  });
+
+  it('MariaDB: that send is two round trips to the database (START TRANSACTION … read; the inserts … COMMIT)', async function() {
+    // Not on SQLite, nor with DB_BATCHED_SEND=0 (the six statements one by one).
+    if (!app.multiStatementPool) this.skip();
+    const [ a, b ] = await users(2);
+    await befriend(a, b);
+    await send(a, b, 'warm-up');
+    const pool = app.multiStatementPool!;
+    let roundTrips = 0;
+    const acquire = pool.acquire.bind(pool);
+    mock(pool, 'acquire', async () => {
+      const connection = await acquire();
+      const query = connection.query;
+      mock(connection, 'query', function(this: unknown, ...args: unknown[]) {
+        roundTrips += 1;
+        return query.apply(this, args);
+      });
+      return connection;
+    });
+    const sent = await send(a, b, 'counted');
+    mock.restore();
+    assert.strictEqual(roundTrips, 2);
+    const [ stored ] = await rows<{ data: string }>('SELECT m.data FROM message m JOIN chat_inbox i ON i.message_id = m.id WHERE m.uuid = ? AND i.user_id = ?', [ sent.id, b.id ]);
+    assert.strictEqual(stored?.data, 'counted', 'the inbox entry points at its message (LAST_INSERT_ID on the server)');
   });
 });

@@ -4,10 +4,11 @@ import { QueryTypes } from 'sequelize';
 import { resetDatabase } from '../../helpers/db';
 import { assertFail, assertOk, post, registerUser, TestUser } from '../../helpers/api';
 import { registerVisitor, TestVisitor } from '../../helpers/visitor';
+import { inParallel } from '../../helpers/parallel';
 import { MSG } from '../../../app/lib/messages';
 
 /**
- * Strangers per the recipient's `userset.chatset` (app/service/message.ts sendOnce), as the original:
+ * Strangers per the recipient's `userset.chatset` (app/service/message.ts decide), as the original:
  * sendCount 0 → refused (visitor: 先登录才能发消息; user: 需要您先成为他的好友), 1 → one message before being
  * friends, counted from stored messages, 2 → no limit. Race-free: concurrent sends of one stranger where one
  * is allowed store exactly one.
@@ -85,10 +86,7 @@ describe('test/app/service/strangerLimits.test.ts', () => {
       const owner = await registerUser(app);
       const stranger = await registerUser(app);
       const visitor = await registerVisitor(app);
-      const answers = await Promise.all([
-        ...Array.from({ length: 6 }, (_, i) => send(stranger, owner, `race ${round}.${i}`)),
-        ...Array.from({ length: 6 }, (_, i) => send(visitor, owner, `race v${round}.${i}`)),
-      ]);
+      const answers = await inParallel(app, 12, i => (i < 6 ? send(stranger, owner, `race ${round}.${i}`) : send(visitor, owner, `race v${round}.${i - 6}`)));
       const byUser = answers.slice(0, 6);
       const byVisitor = answers.slice(6);
       for (const group of [ byUser, byVisitor ]) {
@@ -105,11 +103,11 @@ describe('test/app/service/strangerLimits.test.ts', () => {
     const owner = await registerUser(app);
     const stranger = await registerUser(app);
     await setChat(owner, { user: 0 });
-    const refused = await Promise.all(Array.from({ length: 4 }, (_, i) => send(stranger, owner, `no ${i}`)));
+    const refused = await inParallel(app, 4, i => send(stranger, owner, `no ${i}`));
     for (const res of refused) assertFail(res, 400, MSG.strangerNeedsFriendship);
     assert.strictEqual(await stored(stranger, owner), 0);
     await setChat(owner, { user: 2 });
-    const allowed = await Promise.all(Array.from({ length: 4 }, (_, i) => send(stranger, owner, `yes ${i}`)));
+    const allowed = await inParallel(app, 4, i => send(stranger, owner, `yes ${i}`));
     for (const res of allowed) assertOk(res);
     assert.strictEqual(await stored(stranger, owner), 4);
   });
