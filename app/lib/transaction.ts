@@ -46,6 +46,17 @@ async function undoAll(transaction: Transaction | undefined): Promise<void> {
   for (const undo of list.reverse()) await undo().catch(() => undefined);
 }
 
+/** The driver's code of a failed transaction's error (Sequelize wraps the driver's error). */
+function errorCode(err: any): string | undefined {
+  return err?.parent?.code ?? err?.original?.code ?? err?.code;
+}
+
+/** Before the next attempt of a deadlock victim (or a busy SQLite file): a short random wait. Otherwise, or after the last attempt, `err` is thrown. */
+async function backOffOrThrow(err: unknown, attempt: number, attempts: number): Promise<void> {
+  if (attempt >= attempts || !RETRYABLE.has(errorCode(err) as string)) throw err;
+  await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+}
+
 /**
  * Runs `work` in one transaction. On SQLite the transaction takes the write lock up front
  * (IMMEDIATE) so two writers never deadlock on a lock upgrade; on MySQL a deadlock victim is retried.
@@ -67,12 +78,10 @@ export async function inTransaction<T>(sequelize: Sequelize, work: (t: Transacti
       return await once();
     } catch (err: any) {
       await undoAll(current);
-      const code = err?.parent?.code ?? err?.original?.code ?? err?.code;
-      if (attempt >= attempts || !RETRYABLE.has(code)) throw err;
       // SQLITE_BUSY after the whole busy timeout: another process holds the lock for long (a backup, an
       // open sqlite3 shell). Waiting that long again would only delay the 503.
-      if (code === 'SQLITE_BUSY' && Date.now() - started >= SQLITE_BUSY_GIVE_UP_MS) throw err;
-      await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+      if (errorCode(err) === 'SQLITE_BUSY' && Date.now() - started >= SQLITE_BUSY_GIVE_UP_MS) throw err;
+      await backOffOrThrow(err, attempt, attempts);
     }
   }
 }
@@ -144,9 +153,7 @@ export async function inDirectTransaction<T>(sequelize: Sequelize, work: (t: Tra
     } catch (err: any) {
       await (broken ? manager.destroyConnection(connection).catch(() => undefined) : manager.releaseConnection(connection));
       await undoAll(transaction as unknown as Transaction);
-      const code = err?.parent?.code ?? err?.original?.code ?? err?.code;
-      if (attempt >= attempts || !RETRYABLE.has(code)) throw err;
-      await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+      await backOffOrThrow(err, attempt, attempts);
       continue;
     }
     await manager.releaseConnection(connection);
@@ -227,9 +234,7 @@ export async function inBatchedTransaction<T>(sequelize: Sequelize, pool: MultiS
       if (broken) await pool.destroy(connection).catch(() => undefined);
       else pool.release(connection);
       await undoAll(transaction as unknown as Transaction);
-      const code = err?.parent?.code ?? err?.original?.code ?? err?.code;
-      if (attempt >= attempts || !RETRYABLE.has(code)) throw err;
-      await new Promise(resolve => setTimeout(resolve, 10 * attempt + Math.random() * 20));
+      await backOffOrThrow(err, attempt, attempts);
       continue;
     }
     pool.release(connection);
